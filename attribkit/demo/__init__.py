@@ -1,0 +1,162 @@
+"""``attribkit demo``: run every technique offline and write an HTML report.
+
+Each section lives in its own module of this package with a function
+``run(ctx: DemoContext, section: Section) -> None``. Sections are listed in the lecture's order
+(DESIGN.md §1); a section whose module is not part of this installation is left out, and a
+section that raises is shown in the report with its message while the others still run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from attribkit.viz.report import Report, Section
+
+__all__ = ["DemoContext", "SECTIONS", "section_keys", "run_demo"]
+
+#: (key, title, module) in the lecture's order.
+SECTIONS: list[tuple[str, str, str]] = [
+    ("filters", "1. First-layer filters", "attribkit.demo.filters"),
+    (
+        "neighbors",
+        "2. Nearest neighbours: feature space vs pixel space",
+        "attribkit.demo.neighbors",
+    ),
+    ("tsne", "3. PCA / t-SNE embeddings", "attribkit.demo.tsne"),
+    ("activations", "4. Activation maps", "attribkit.demo.activations"),
+    ("patches", "5. Maximally activating patches", "attribkit.demo.patches"),
+    ("occlusion", "6. Occlusion", "attribkit.demo.occlusion"),
+    ("saliency", "7. Saliency maps and GrabCut", "attribkit.demo.saliency"),
+    ("guided", "8. Guided backprop", "attribkit.demo.guided"),
+    ("gradcam", "8b. Grad-CAM and Guided Grad-CAM", "attribkit.demo.gradcam"),
+    ("classvis", "9. Class and neuron visualization", "attribkit.demo.classvis"),
+    ("fool", "10. Fooling images", "attribkit.demo.fool"),
+    ("dream", "11. DeepDream", "attribkit.demo.dream"),
+    ("invert", "12. Feature inversion", "attribkit.demo.invert"),
+    ("texture", "13. Texture synthesis", "attribkit.demo.texture"),
+    ("style", "14. Neural style transfer", "attribkit.demo.style"),
+    ("faststyle", "15–16. Fast style transfer and style mixing", "attribkit.demo.faststyle"),
+]
+
+DEMO_PHOTOS = ("chelsea", "coffee", "grace_hopper", "china")
+
+
+@dataclass
+class DemoContext:
+    """What every demo section gets: the model, the photos, and the run's settings."""
+
+    model: nn.Module
+    model_name: str
+    out_dir: Path
+    quick: bool = True
+    seed: int = 0
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    show_progress: bool = True
+    image_size: int = 224
+    photos: dict[str, torch.Tensor] = field(default_factory=dict)
+
+    def photo(self, name: str, size: int | None = None) -> torch.Tensor:
+        """A bundled photo as ``1×3×S×S`` on the run's device (cached per size)."""
+        from attribkit.data import sample_image
+
+        s = size or self.image_size
+        key = f"{name}@{s}"
+        if key not in self.photos:
+            self.photos[key] = sample_image(name, size=s, device=self.device)
+        return self.photos[key]
+
+    def progress(self, iterable: Sequence | range, desc: str) -> tqdm:
+        """Per-section progress bar (silent when progress is off)."""
+        return tqdm(iterable, desc=f"  {desc}", leave=False, disable=not self.show_progress)
+
+
+def available_sections() -> list[tuple[str, str, Callable[[DemoContext, Section], None]]]:
+    """Sections whose module is part of this installation, in lecture order."""
+    out = []
+    for key, title, module in SECTIONS:
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as err:
+            if err.name == module:
+                continue
+            raise
+        out.append((key, title, mod.run))
+    return out
+
+
+def section_keys() -> list[str]:
+    """Keys accepted by ``--only``."""
+    return [k for k, _, _ in available_sections()]
+
+
+def run_demo(
+    out_dir: str | Path,
+    *,
+    quick: bool = True,
+    only: Sequence[str] | None = None,
+    model: nn.Module | None = None,
+    model_name: str = "EfficientNet-Lite0 (ImageNet)",
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+    show_progress: bool = True,
+) -> Report:
+    """Run the demo sections and write ``out_dir/index.html``.
+
+    Args:
+        out_dir: folder for the report and its PNGs.
+        quick: small step counts (a few minutes on 2 CPU cores); else quality settings.
+        only: keys of the sections to run (see :func:`section_keys`); all by default.
+        model: the classifier (images in [0, 1]); EfficientNet-Lite0 by default.
+        model_name: how the report names the model.
+        seed: seed for every random choice.
+        device: where to run.
+        show_progress: show the overall and per-section progress bars.
+
+    Returns:
+        The written :class:`~attribkit.viz.Report`; ``report.failed`` lists failed sections.
+    """
+    sections = available_sections()
+    keys = [k for k, _, _ in sections]
+    if only:
+        unknown = [k for k in only if k not in keys]
+        if unknown:
+            raise ValueError(f"unknown section(s) {unknown}; choose from {keys}")
+        sections = [s for s in sections if s[0] in set(only)]
+    dev = torch.device(device)
+    if model is None:
+        from attribkit.models import efficientnet_lite0
+
+        model = efficientnet_lite0()
+    model = model.to(dev).eval()
+    out = Path(out_dir)
+    report = Report(out, "attribkit demo")
+    report.meta.append(
+        f"model: {model_name}; device: {dev}; seed: {seed}; mode: {'quick' if quick else 'full'}"
+    )
+    ctx = DemoContext(
+        model=model,
+        model_name=model_name,
+        out_dir=out,
+        quick=quick,
+        seed=seed,
+        device=dev,
+        show_progress=show_progress,
+    )
+    t0 = time.perf_counter()
+    bar = tqdm(sections, desc="attribkit demo", disable=not show_progress)
+    for key, title, fn in bar:
+        bar.set_postfix_str(key)
+        with report.section(key, title) as sec:
+            fn(ctx, sec)
+        report.write()
+    report.meta.append(f"total time: {time.perf_counter() - t0:.1f} s")
+    report.write()
+    return report

@@ -1,0 +1,154 @@
+"""Naming layers and capturing their activations with hooks that never outlive their context."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import torch
+from torch import nn
+
+__all__ = [
+    "resolve_layer",
+    "layer_name",
+    "capture",
+    "Activations",
+    "assert_no_hooks",
+    "count_hooks",
+]
+
+LayerRef = str | nn.Module
+
+
+def resolve_layer(model: nn.Module, layer: LayerRef) -> nn.Module:
+    """Return the submodule of ``model`` named by ``layer``.
+
+    Args:
+        model: the network.
+        layer: a dotted name from ``model.named_modules()`` (``"_blocks.4"``, ``"relu3_1"``),
+            or a module of ``model``.
+
+    Returns:
+        The module.
+
+    Raises:
+        ValueError: the name does not exist (the message lists close matches), or the module
+            is not part of ``model``.
+
+    Example:
+        >>> from torch import nn
+        >>> net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU())
+        >>> resolve_layer(net, "1")
+        ReLU()
+    """
+    if isinstance(layer, nn.Module):
+        if not any(m is layer for m in model.modules()):
+            raise ValueError(
+                f"the module {layer.__class__.__name__} is not part of the model; "
+                "pass one of model.modules() or its dotted name"
+            )
+        return layer
+    if not isinstance(layer, str):
+        raise TypeError(f"layer must be a dotted name or an nn.Module, got {type(layer).__name__}")
+    modules = dict(model.named_modules())
+    if layer in modules and layer != "":
+        return modules[layer]
+    names = [n for n in modules if n]
+    close = difflib.get_close_matches(layer, names, n=5, cutoff=0.5)
+    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    raise ValueError(
+        f"layer {layer!r} does not exist in {model.__class__.__name__}{hint} "
+        "(list the names with [n for n, _ in model.named_modules()])"
+    )
+
+
+def layer_name(model: nn.Module, layer: LayerRef) -> str:
+    """Return the dotted name of ``layer`` inside ``model``."""
+    module = resolve_layer(model, layer)
+    for name, m in model.named_modules():
+        if m is module:
+            return name
+    raise ValueError("layer not found")  # pragma: no cover - resolve_layer already checked
+
+
+class Activations(dict[str, torch.Tensor]):
+    """Activations captured by :func:`capture`, keyed by the names the caller gave."""
+
+
+@contextmanager
+def capture(
+    model: nn.Module,
+    layers: LayerRef | Sequence[LayerRef],
+    *,
+    detach: bool = False,
+) -> Iterator[Activations]:
+    """Record the outputs of ``layers`` during forward passes inside the ``with`` block.
+
+    The hooks are removed on every exit path, exceptions included. When a layer runs several
+    times in one forward pass (a shared activation module), the last output is kept.
+
+    Args:
+        model: the network.
+        layers: one layer or a sequence of layers (dotted names or modules).
+        detach: store detached tensors (for feature extraction under ``no_grad``).
+
+    Yields:
+        A dict from each given name (or ``layer_name`` for modules) to its latest output.
+
+    Example:
+        >>> import torch
+        >>> from torch import nn
+        >>> net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU())
+        >>> with capture(net, ["0"]) as acts:
+        ...     _ = net(torch.zeros(1, 3, 8, 8))
+        >>> acts["0"].shape
+        torch.Size([1, 4, 6, 6])
+    """
+    refs: list[LayerRef] = [layers] if isinstance(layers, (str, nn.Module)) else list(layers)
+    keyed = []
+    for ref in refs:
+        module = resolve_layer(model, ref)
+        key = ref if isinstance(ref, str) else layer_name(model, ref)
+        keyed.append((key, module))
+    acts = Activations()
+    handles = []
+
+    def make_hook(key: str):  # noqa: ANN202 - hook signature is torch's
+        def hook(_module: nn.Module, _inp: object, out: object) -> None:
+            if isinstance(out, (tuple, list)):
+                out = out[0]
+            if not isinstance(out, torch.Tensor):
+                return
+            acts[key] = out.detach() if detach else out
+
+        return hook
+
+    try:
+        for key, module in keyed:
+            handles.append(module.register_forward_hook(make_hook(key)))
+        yield acts
+    finally:
+        for h in handles:
+            h.remove()
+
+
+def count_hooks(model: nn.Module) -> int:
+    """Count the forward, pre-forward and backward hooks registered on any module of ``model``."""
+    total = 0
+    for m in model.modules():
+        for attr in (
+            "_forward_hooks",
+            "_forward_pre_hooks",
+            "_backward_hooks",
+            "_backward_pre_hooks",
+        ):
+            total += len(getattr(m, attr, {}) or {})
+    return total
+
+
+def assert_no_hooks(model: nn.Module) -> None:
+    """Raise ``AssertionError`` if any module of ``model`` still holds a hook."""
+    n = count_hooks(model)
+    if n:
+        raise AssertionError(f"{n} hook(s) left on the model")

@@ -1,0 +1,15 @@
+"""Pictures: grids, labels, heatmap overlays and the HTML report."""
+
+from attribkit.viz.grid import label, make_grid, normalize_each, save_or_show, show
+from attribkit.viz.report import Figure, Report, Section
+
+__all__ = [
+    "Figure",
+    "Report",
+    "Section",
+    "label",
+    "make_grid",
+    "normalize_each",
+    "save_or_show",
+    "show",
+]

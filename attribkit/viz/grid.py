@@ -1,0 +1,102 @@
+"""Image grids, labels, and a one-call way to save or show any result."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageDraw
+
+from attribkit.io import save_image, to_pil
+
+__all__ = ["make_grid", "normalize_each", "label", "show", "save_or_show"]
+
+
+def normalize_each(images: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
+    """Min–max normalize every image of an ``N×C×H×W`` batch to [0, 1] on its own."""
+    flat = images.detach().flatten(1)
+    lo = flat.min(1).values.view(-1, 1, 1, 1)
+    hi = flat.max(1).values.view(-1, 1, 1, 1)
+    return (images.detach() - lo) / (hi - lo).clamp_min(eps)
+
+
+def make_grid(
+    images: torch.Tensor | Sequence[torch.Tensor],
+    nrow: int = 8,
+    padding: int = 2,
+    pad_value: float = 1.0,
+    size: int | tuple[int, int] | None = None,
+) -> torch.Tensor:
+    """Tile images into one ``3×H×W`` picture in [0, 1].
+
+    Args:
+        images: an ``N×C×H×W`` batch (C = 1 or 3) or a list of ``[1×]C×h×w`` images; a list
+            may mix sizes when ``size`` is given.
+        nrow: images per row.
+        padding: pixels between tiles.
+        pad_value: colour of the gaps (1 = white).
+        size: resize every tile to ``size`` (``int`` for squares) before tiling.
+
+    Example:
+        >>> import torch
+        >>> make_grid(torch.rand(6, 3, 8, 8), nrow=3, padding=0).shape
+        torch.Size([3, 16, 24])
+    """
+    from torchvision.utils import make_grid as tv_grid
+
+    tiles = list(images) if not isinstance(images, torch.Tensor) else list(images.unbind(0))
+    if not tiles:
+        raise ValueError("make_grid needs at least one image")
+    prepared = []
+    for t in tiles:
+        t = t.detach().float().cpu()
+        if t.ndim == 4:
+            t = t[0]
+        if t.ndim == 2:
+            t = t.unsqueeze(0)
+        if t.shape[0] == 1:
+            t = t.expand(3, -1, -1)
+        if size is not None:
+            hw = (size, size) if isinstance(size, int) else size
+            t = F.interpolate(t[None], size=hw, mode="bilinear", align_corners=False)[0]
+        prepared.append(t.clamp(0, 1))
+    shapes = {tuple(t.shape) for t in prepared}
+    if len(shapes) > 1:
+        raise ValueError(f"images have different shapes {sorted(shapes)}; pass size= to resize")
+    return tv_grid(torch.stack(prepared), nrow=nrow, padding=padding, pad_value=pad_value)
+
+
+def label(image: torch.Tensor, text: str, height: int = 14) -> torch.Tensor:
+    """Return ``image`` (``[1×]3×H×W``) with a white strip of text added below it."""
+    pil = to_pil(image)
+    canvas = Image.new("RGB", (pil.width, pil.height + height), "white")
+    canvas.paste(pil, (0, 0))
+    ImageDraw.Draw(canvas).text((2, pil.height + 1), text, fill=(0, 0, 0))
+    from attribkit.io import load_image
+
+    return load_image(canvas)[0]
+
+
+def show(image: torch.Tensor, title: str | None = None, ax: Any = None) -> Any:
+    """Draw a ``[1×]C×H×W`` image with matplotlib and return the axes."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots()
+    ax.imshow(to_pil(image))
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def save_or_show(
+    image: torch.Tensor, path: str | Path | None = None, title: str | None = None
+) -> Any:
+    """Save ``image`` to ``path`` when one is given, else show it; returns the path or axes."""
+    if path is not None:
+        return save_image(image, path)
+    return show(image, title)

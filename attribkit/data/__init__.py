@@ -36,10 +36,10 @@ def _skimage(name: str) -> Callable[[], np.ndarray]:
 
 
 def _grace_hopper() -> np.ndarray:
-    from matplotlib import cbook
+    import matplotlib
     from PIL import Image
 
-    path = Path(cbook.get_data_path()) / "sample_data" / "grace_hopper.jpg"
+    path = Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
     return np.asarray(Image.open(path).convert("RGB"))
 
 

@@ -5,6 +5,7 @@ from attribkit.layers.hooks import (
     assert_no_hooks,
     capture,
     count_hooks,
+    forward_to,
     layer_name,
     resolve_layer,
 )
@@ -15,6 +16,7 @@ __all__ = [
     "assert_no_hooks",
     "capture",
     "count_hooks",
+    "forward_to",
     "frozen",
     "layer_name",
     "preserve_state",

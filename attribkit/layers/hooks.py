@@ -152,3 +152,69 @@ def assert_no_hooks(model: nn.Module) -> None:
     n = count_hooks(model)
     if n:
         raise AssertionError(f"{n} hook(s) left on the model")
+
+
+class _StopForward(Exception):
+    """Raised inside a hook to end a forward pass once every needed activation is captured."""
+
+
+def forward_to(
+    model: nn.Module,
+    inputs: torch.Tensor,
+    layers: LayerRef | Sequence[LayerRef],
+    *,
+    detach: bool = False,
+) -> Activations:
+    """Run ``model`` only as far as needed to capture ``layers``, and return their outputs.
+
+    The forward pass is cut as soon as every layer has produced its output once, so the rest
+    of the network never runs (the cost of feature matching is the truncated network's).
+    Works for any model whose layers run in a single forward pass; no hook is left behind.
+
+    Args:
+        model: the network.
+        inputs: its input.
+        layers: the layers to capture (dotted names or modules).
+        detach: return detached tensors.
+
+    Returns:
+        The captured activations, keyed as in :func:`capture`.
+
+    Example:
+        >>> import torch
+        >>> from torch import nn
+        >>> net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(1, 1))
+        >>> forward_to(net, torch.zeros(1, 3, 5, 5), ["1"])["1"].shape
+        torch.Size([1, 4, 3, 3])
+    """
+    refs: list[LayerRef] = [layers] if isinstance(layers, (str, nn.Module)) else list(layers)
+    if not refs:
+        raise ValueError("forward_to needs at least one layer")
+    wanted = len({id(resolve_layer(model, r)) for r in refs})
+    seen: set[int] = set()
+    handles = []
+
+    def stop_hook(module: nn.Module, _inp: object, _out: object) -> None:
+        seen.add(id(module))
+        if len(seen) >= wanted:
+            raise _StopForward
+
+    with capture(model, refs, detach=detach) as acts:
+        try:
+            for r in refs:
+                # registered after capture's hooks, so the activation is stored first
+                handles.append(resolve_layer(model, r).register_forward_hook(stop_hook))
+            model(inputs)
+        except _StopForward:
+            pass
+        finally:
+            for h in handles:
+                h.remove()
+    missing = [
+        k
+        for k in ((r if isinstance(r, str) else layer_name(model, r)) for r in refs)
+        if k not in acts
+    ]
+    if missing:
+        raise ValueError(f"layers {missing} did not run during the forward pass")
+    return acts

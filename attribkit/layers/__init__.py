@@ -1,5 +1,9 @@
-"""Looking inside: layer names, activation capture, and leaving the model as it was found."""
+"""Looking inside: layer names, activation capture, features, filters, activation maps,
+receptive fields and maximally activating patches."""
 
+from attribkit.layers.activations import ActivationGrid, activation_grid
+from attribkit.layers.features import extract_features, iter_batches, pool_features
+from attribkit.layers.filters import filter_grid, first_conv
 from attribkit.layers.hooks import (
     Activations,
     assert_no_hooks,
@@ -9,16 +13,39 @@ from attribkit.layers.hooks import (
     layer_name,
     resolve_layer,
 )
+from attribkit.layers.patches import MaxActivatingPatches, TopK, batch_topk, crop_box, merge_topk
+from attribkit.layers.receptive_field import (
+    ReceptiveField,
+    analytic_receptive_field,
+    empirical_receptive_field,
+    receptive_field,
+)
 from attribkit.layers.state import frozen, preserve_state
 
 __all__ = [
+    "ActivationGrid",
     "Activations",
+    "MaxActivatingPatches",
+    "ReceptiveField",
+    "TopK",
+    "activation_grid",
+    "analytic_receptive_field",
     "assert_no_hooks",
+    "batch_topk",
     "capture",
     "count_hooks",
+    "crop_box",
+    "empirical_receptive_field",
+    "extract_features",
+    "filter_grid",
+    "first_conv",
     "forward_to",
     "frozen",
+    "iter_batches",
     "layer_name",
+    "merge_topk",
+    "pool_features",
     "preserve_state",
+    "receptive_field",
     "resolve_layer",
 ]

@@ -1,0 +1,183 @@
+"""Feature extraction: stream a data set through a model and keep chosen layers' outputs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from attribkit.layers.hooks import LayerRef, forward_to, layer_name, resolve_layer
+from attribkit.layers.state import frozen
+
+__all__ = ["extract_features", "iter_batches", "pool_features"]
+
+_POOLS = ("avg", "max", None)
+
+
+def _model_device(model: nn.Module) -> torch.device | None:
+    for p in model.parameters():
+        return p.device
+    for b in model.buffers():
+        return b.device
+    return None
+
+
+def iter_batches(
+    data: torch.Tensor | Iterable[Any], batch_size: int
+) -> Iterator[torch.Tensor]:
+    """Yield input batches from a tensor, a DataLoader or any iterable.
+
+    A tensor is cut into ``batch_size`` slices along its first dimension. Items of an
+    iterable may be tensors (a batch ``N×…``) or tuples/lists whose first entry is the
+    batch (``(images, labels)`` as a DataLoader yields them).
+
+    Args:
+        data: an ``N×C×H×W`` tensor, or an iterable of batches.
+        batch_size: slice size for a tensor (ignored for iterables, which batch themselves).
+
+    Example:
+        >>> import torch
+        >>> [b.shape[0] for b in iter_batches(torch.zeros(5, 1, 2, 2), 2)]
+        [2, 2, 1]
+    """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if isinstance(data, torch.Tensor):
+        if data.ndim < 2:
+            raise ValueError(
+                f"data must be a batch N×… (e.g. N×C×H×W), got shape {tuple(data.shape)}"
+            )
+        for i in range(0, data.shape[0], batch_size):
+            yield data[i : i + batch_size]
+        return
+    if not isinstance(data, Iterable):
+        raise TypeError(
+            f"data must be a tensor, a DataLoader or an iterable of batches, "
+            f"got {type(data).__name__}"
+        )
+    for item in data:
+        if isinstance(item, (tuple, list)) and item:
+            item = item[0]
+        if not isinstance(item, torch.Tensor):
+            raise TypeError(
+                f"each batch must be a tensor or a (tensor, ...) tuple, got {type(item).__name__}"
+            )
+        if item.ndim < 2:
+            raise ValueError(f"each batch must be N×…, got shape {tuple(item.shape)}")
+        yield item
+
+
+def pool_features(x: torch.Tensor, pool: str | None = "avg", flatten: bool = True) -> torch.Tensor:
+    """Pool an ``N×C×H×W`` map over space (``avg`` or ``max``) and/or flatten it to ``N×D``.
+
+    Non-spatial outputs (``N×D``) are returned as they are.
+
+    Example:
+        >>> import torch
+        >>> pool_features(torch.ones(2, 3, 4, 4)).shape
+        torch.Size([2, 3])
+    """
+    if pool not in _POOLS:
+        raise ValueError(f"pool must be 'avg', 'max' or None, got {pool!r}")
+    if x.ndim > 2 and pool is not None:
+        dims = tuple(range(2, x.ndim))
+        x = x.mean(dim=dims) if pool == "avg" else x.amax(dim=dims)
+    return x.flatten(1) if flatten else x
+
+
+def extract_features(
+    model: nn.Module,
+    data: torch.Tensor | Iterable[Any],
+    layers: LayerRef | Sequence[LayerRef],
+    *,
+    batch_size: int = 64,
+    pool: str | None = None,
+    flatten: bool = False,
+    truncate: bool = True,
+    out_device: torch.device | str | None = None,
+    show_progress: bool = True,
+) -> torch.Tensor | dict[str, torch.Tensor]:
+    """Stream ``data`` through ``model`` under ``no_grad`` and return the layers' outputs.
+
+    Only one batch of activations is alive at a time; what is kept per image is the (pooled)
+    output, so memory grows with ``N × features``, never with the full maps of the data set
+    when ``pool`` is set. Hooks are removed and the model's mode and flags restored on every
+    exit path, exceptions included.
+
+    Args:
+        model: the network (run in eval mode here, restored afterwards).
+        data: an ``N×…`` tensor, a DataLoader, or an iterable of batches (or of
+            ``(batch, labels)`` tuples).
+        layers: one layer (the result is a tensor) or a sequence of layers (the result is a
+            dict keyed by the given names), as dotted names or modules.
+        batch_size: slice size when ``data`` is a tensor.
+        pool: ``"avg"`` or ``"max"`` pools spatial maps to ``N×C``; ``None`` keeps them.
+        flatten: flatten each image's output to one vector (``N×D``).
+        truncate: stop each forward pass once every layer fired (the rest never runs).
+        out_device: where the results are gathered (default: the model's device).
+        show_progress: show a progress bar over batches.
+
+    Returns:
+        A tensor ``N×…`` for one layer, else ``{name: tensor}``.
+
+    Raises:
+        ValueError: unknown layer, empty data, bad ``pool``, or a layer that did not run.
+
+    Example:
+        >>> import torch
+        >>> from torch import nn
+        >>> net = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4, 2))
+        >>> extract_features(net, torch.rand(5, 1, 3, 3), "1", pool="avg",
+        ...                  show_progress=False).shape
+        torch.Size([5, 4])
+    """
+    if pool not in _POOLS:
+        raise ValueError(f"pool must be 'avg', 'max' or None, got {pool!r}")
+    single = isinstance(layers, (str, nn.Module))
+    refs: list[LayerRef] = (
+        [layers] if isinstance(layers, (str, nn.Module)) else list(layers)
+    )
+    if not refs:
+        raise ValueError("extract_features needs at least one layer")
+    keys = [r if isinstance(r, str) else layer_name(model, r) for r in refs]
+    for r in refs:
+        resolve_layer(model, r)
+    device = _model_device(model)
+    dest = torch.device(out_device) if out_device is not None else device
+    chunks: dict[str, list[torch.Tensor]] = {k: [] for k in keys}
+    total = len(data) if hasattr(data, "__len__") else None  # type: ignore[arg-type]
+    if isinstance(data, torch.Tensor):
+        total = -(-data.shape[0] // batch_size) if data.ndim >= 2 else None
+    with frozen(model), torch.no_grad():
+        bar = tqdm(
+            iter_batches(data, batch_size),
+            total=total,
+            desc="features",
+            disable=not show_progress,
+            leave=False,
+        )
+        for batch in bar:
+            if device is not None:
+                batch = batch.to(device)
+            if truncate:
+                acts = forward_to(model, batch, refs, detach=True)
+            else:
+                from attribkit.layers.hooks import capture
+
+                with capture(model, refs, detach=True) as acts:
+                    model(batch)
+                missing = [k for k in keys if k not in acts]
+                if missing:
+                    raise ValueError(f"layers {missing} did not run during the forward pass")
+            for k in keys:
+                out = acts[k]
+                if pool is not None or flatten:
+                    out = pool_features(out, pool, flatten)
+                chunks[k].append(out.to(dest) if dest is not None else out)
+    if not chunks[keys[0]]:
+        raise ValueError("data is empty: no batch was produced")
+    result = {k: torch.cat(v) for k, v in chunks.items()}
+    return result[keys[0]] if single else result

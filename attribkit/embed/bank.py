@@ -60,8 +60,10 @@ def _as_features(x: object, name: str) -> torch.Tensor:
     if x.ndim == 1:
         x = x.unsqueeze(0)
     if x.ndim != 2:
-        raise ValueError(f"{name} must be N×D features, got shape {tuple(x.shape)} "
-                         "(flatten or pool maps first, e.g. extract_features(pool='avg'))")
+        raise ValueError(
+            f"{name} must be N×D features, got shape {tuple(x.shape)} "
+            "(flatten or pool maps first, e.g. extract_features(pool='avg'))"
+        )
     if not bool(torch.isfinite(x).all()):
         raise ValueError(f"{name} contains NaN or infinite values")
     return x
@@ -122,6 +124,7 @@ class FeatureBank:
         self.labels = labels
         self.indices = indices if indices is not None else torch.arange(n)
         self.meta = dict(meta or {})
+        self._norms_cache: torch.Tensor | None = None
 
     @classmethod
     def from_model(
@@ -148,13 +151,19 @@ class FeatureBank:
         """
         from attribkit.layers.features import extract_features
 
-        feats = extract_features(model, data, layer, batch_size=batch_size, pool=pool,
-                                 flatten=True, show_progress=show_progress)
+        feats = extract_features(
+            model,
+            data,
+            layer,
+            batch_size=batch_size,
+            pool=pool,
+            flatten=True,
+            show_progress=show_progress,
+        )
         assert isinstance(feats, torch.Tensor)
         images = data if keep_images and isinstance(data, torch.Tensor) else None
         name = layer if isinstance(layer, str) else type(layer).__name__
-        return cls(feats, images=images, labels=labels,
-                   meta={"layer": name, "pool": str(pool)})
+        return cls(feats, images=images, labels=labels, meta={"layer": name, "pool": str(pool)})
 
     def __len__(self) -> int:
         return int(self.features.shape[0])
@@ -234,7 +243,9 @@ class FeatureBank:
         if backend == "faiss" and not faiss_available():
             raise ValueError("backend='faiss' needs the faiss package (pip install faiss-cpu)")
         use_faiss = backend == "faiss" or (
-            backend == "auto" and n >= 20_000 and self.features.device.type == "cpu"
+            backend == "auto"
+            and n >= 20_000
+            and self.features.device.type == "cpu"
             and faiss_available()
         )
         m = min(n, kk + (margin if margin is not None else k + 8))
@@ -255,17 +266,29 @@ class FeatureBank:
             dist = dist[keep].view(-1, k)
         return Neighbors(idx, dist, metric, "faiss" if use_faiss else "torch", rechecked)
 
-    def _approx(self, q: torch.Tensor, x: torch.Tensor, metric: str) -> torch.Tensor:
-        q, x = q.float(), x.float()
-        if metric == "cosine":
-            qn = q / q.norm(dim=1, keepdim=True).clamp_min(1e-30)
-            xn = x / x.norm(dim=1, keepdim=True).clamp_min(1e-30)
-            return 1.0 - qn @ xn.t()
-        sq = (q * q).sum(1, keepdim=True) + (x * x).sum(1).view(1, -1) - 2.0 * (q @ x.t())
-        return sq.clamp_min(0.0)
+    def _sq_norms(self) -> torch.Tensor:
+        """float64 squared norms of the bank's rows (computed once, in chunks)."""
+        if getattr(self, "_norms_cache", None) is None:
+            x = self.features
+            self._norms_cache = torch.cat(
+                [(x[t : t + 8192].double() ** 2).sum(1) for t in range(0, x.shape[0], 8192)]
+            )
+        return self._norms_cache
 
-    def _torch_candidates(self, q: torch.Tensor, m: int, metric: str,
-                          chunk: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def _approx(self, q: torch.Tensor, t: int, chunk: int, metric: str) -> torch.Tensor:
+        x = self.features[t : t + chunk].float()
+        sq = self._sq_norms()[t : t + chunk].to(x.dtype)
+        q = q.float()
+        dots = q @ x.t()
+        if metric == "cosine":
+            qinv = 1.0 / q.norm(dim=1, keepdim=True).clamp_min(1e-30)
+            xinv = 1.0 / sq.sqrt().clamp_min(1e-30)
+            return 1.0 - dots * qinv * xinv.view(1, -1)
+        return ((q * q).sum(1, keepdim=True) + sq.view(1, -1) - 2.0 * dots).clamp_min(0.0)
+
+    def _torch_candidates(
+        self, q: torch.Tensor, m: int, metric: str, chunk: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         x = self.features
         out_i, out_b = [], []
         for s in range(0, q.shape[0], chunk):
@@ -273,7 +296,7 @@ class FeatureBank:
             best_d = torch.empty(qc.shape[0], 0, device=x.device)
             best_i = torch.empty(qc.shape[0], 0, dtype=torch.long, device=x.device)
             for t in range(0, x.shape[0], chunk):
-                d = self._approx(qc, x[t : t + chunk], metric)
+                d = self._approx(qc, t, chunk, metric)
                 i = torch.arange(t, t + d.shape[1], device=x.device).expand_as(d)
                 d, i = torch.cat([best_d, d], 1), torch.cat([best_i, i], 1)
                 top = torch.topk(d, min(m, d.shape[1]), dim=1, largest=False)
@@ -282,8 +305,9 @@ class FeatureBank:
             out_b.append(best_d.max(dim=1).values)
         return torch.cat(out_i), torch.cat(out_b)
 
-    def _faiss_candidates(self, q: torch.Tensor, m: int,
-                          metric: str) -> tuple[torch.Tensor, torch.Tensor]:
+    def _faiss_candidates(
+        self, q: torch.Tensor, m: int, metric: str
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         import faiss
         import numpy as np
 
@@ -302,8 +326,15 @@ class FeatureBank:
             d_t = 1.0 - d_t
         return torch.from_numpy(i).long().to(self.features.device), d_t.max(dim=1).values
 
-    def _rerank(self, q: torch.Tensor, cand: torch.Tensor, bound: torch.Tensor, k: int,
-                metric: str, chunk: int) -> tuple[torch.Tensor, torch.Tensor, int]:
+    def _rerank(
+        self,
+        q: torch.Tensor,
+        cand: torch.Tensor,
+        bound: torch.Tensor,
+        k: int,
+        metric: str,
+        chunk: int,
+    ) -> tuple[torch.Tensor, torch.Tensor, int]:
         x = self.features
         n, dim = x.shape
         m = cand.shape[1]
@@ -324,13 +355,14 @@ class FeatureBank:
             tol = torch.full_like(bound, 4.0 * eps, dtype=torch.float64)
             kth = dist[:, -1]
         else:
-            xmax = float((x.double() ** 2).sum(1).max())
+            xmax = float(self._sq_norms().max())
             tol = 4.0 * eps * ((q.double() ** 2).sum(1) + xmax)
             kth = dist[:, -1] ** 2  # the scan compares squared distances
         bad = torch.nonzero(kth >= bound.double() - tol).flatten()
         for r in bad.tolist():
-            d_all = torch.cat([_exact(q[r : r + 1], x[t : t + chunk], metric)
-                               for t in range(0, n, chunk)])
+            d_all = torch.cat(
+                [_exact(q[r : r + 1], x[t : t + chunk], metric) for t in range(0, n, chunk)]
+            )
             order = torch.argsort(d_all, stable=True)[:k]
             idx[r], dist[r] = order, d_all[order]
         return idx, dist, len(bad)
@@ -340,8 +372,10 @@ class FeatureBank:
         """Write the bank to one ``.safetensors`` file (tensors + JSON metadata)."""
         from safetensors.torch import save_file
 
-        tensors = {"features": self.features.detach().cpu().contiguous(),
-                   "indices": self.indices.detach().cpu().contiguous()}
+        tensors = {
+            "features": self.features.detach().cpu().contiguous(),
+            "indices": self.indices.detach().cpu().contiguous(),
+        }
         if self.images is not None:
             tensors["images"] = self.images.detach().cpu().contiguous()
         if self.labels is not None:
@@ -362,8 +396,13 @@ class FeatureBank:
                 raise ValueError(f"{path} is not a FeatureBank file (no 'features' tensor)")
             t = {k: f.get_tensor(k) for k in names}
             meta = json.loads((f.metadata() or {}).get("attribkit", "{}"))
-        return cls(t["features"], images=t.get("images"), labels=t.get("labels"),
-                   indices=t.get("indices"), meta=meta)
+        return cls(
+            t["features"],
+            images=t.get("images"),
+            labels=t.get("labels"),
+            indices=t.get("indices"),
+            meta=meta,
+        )
 
 
 def nearest_pixels(
@@ -396,8 +435,10 @@ def nearest_pixels(
         if query.ndim == images.ndim - 1:
             query = query.unsqueeze(0)
         if query.shape[1:] != images.shape[1:]:
-            raise ValueError(f"query images have shape {tuple(query.shape[1:])}, the bank's "
-                             f"{tuple(images.shape[1:])}; resize them to match")
+            raise ValueError(
+                f"query images have shape {tuple(query.shape[1:])}, the bank's "
+                f"{tuple(images.shape[1:])}; resize them to match"
+            )
         query = query.flatten(1).float()
     return bank.nearest(query, k, metric=metric, **kwargs)
 
@@ -428,8 +469,9 @@ def neighbor_grid(
     if any(r.indices.shape != results[0].indices.shape for r in results):
         raise ValueError("all neighbour results must have the same number of queries and k")
     if queries.shape[0] != results[0].indices.shape[0]:
-        raise ValueError(f"{queries.shape[0]} query images for "
-                         f"{results[0].indices.shape[0]} queries")
+        raise ValueError(
+            f"{queries.shape[0]} query images for {results[0].indices.shape[0]} queries"
+        )
     blank = torch.ones_like(images[0]).float()
     tiles: list[torch.Tensor] = []
     for i in range(queries.shape[0]):

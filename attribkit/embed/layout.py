@@ -22,8 +22,10 @@ def _check(images: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
     if not isinstance(coords, torch.Tensor) or coords.ndim != 2 or coords.shape[1] != 2:
         raise ValueError(f"coords must be N×2, got {getattr(coords, 'shape', type(coords))}")
     if coords.shape[0] != images.shape[0]:
-        raise ValueError(f"{images.shape[0]} images but {coords.shape[0]} coordinates; "
-                         "give one 2-D position per image")
+        raise ValueError(
+            f"{images.shape[0]} images but {coords.shape[0]} coordinates; "
+            "give one 2-D position per image"
+        )
     if not bool(torch.isfinite(coords).all()):
         raise ValueError("coords contain NaN or infinite values")
     c = coords.detach().double().cpu()
@@ -35,8 +37,7 @@ def _thumbs(images: torch.Tensor, size: int) -> torch.Tensor:
     t = images.detach().float().cpu().clamp(0, 1)
     if t.shape[1] == 1:
         t = t.expand(-1, 3, -1, -1)
-    return F.interpolate(t, size=(size, size), mode="bilinear", align_corners=False,
-                         antialias=True)
+    return F.interpolate(t, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
 
 
 def scatter_thumbnails(
@@ -110,8 +111,11 @@ def grid_assignment(coords: torch.Tensor, rows: int, cols: int) -> torch.Tensor:
     c = coords.detach().double().cpu()
     lo, hi = c.min(0).values, c.max(0).values
     c = (c - lo) / (hi - lo).clamp_min(1e-12)
-    gy, gx = torch.meshgrid(torch.linspace(0, 1, rows, dtype=torch.float64),
-                            torch.linspace(0, 1, cols, dtype=torch.float64), indexing="ij")
+    gy, gx = torch.meshgrid(
+        torch.linspace(0, 1, rows, dtype=torch.float64),
+        torch.linspace(0, 1, cols, dtype=torch.float64),
+        indexing="ij",
+    )
     cells = torch.stack([gx.flatten(), gy.flatten()], 1)  # (x, y) like coords
     cost = torch.cdist(c, cells) ** 2
     r, q = linear_sum_assignment(cost.numpy())

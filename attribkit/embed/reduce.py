@@ -44,8 +44,9 @@ def embed(
     if not isinstance(features, torch.Tensor) or not features.is_floating_point():
         raise TypeError("features must be a floating-point tensor N×D")
     if features.ndim != 2:
-        raise ValueError(f"features must be N×D, got shape {tuple(features.shape)} "
-                         "(flatten or pool them first)")
+        raise ValueError(
+            f"features must be N×D, got shape {tuple(features.shape)} (flatten or pool them first)"
+        )
     if not bool(torch.isfinite(features).all()):
         raise ValueError("features contain NaN or infinite values")
     if method not in ("pca", "tsne"):
@@ -54,8 +55,9 @@ def embed(
     if isinstance(dim, bool) or not isinstance(dim, int) or dim <= 0:
         raise ValueError(f"dim must be a positive integer, got {dim!r}")
     if dim > min(n, d) and method == "pca":
-        raise ValueError(f"PCA to {dim} dimensions needs at least {dim} samples and features, "
-                         f"got {n}×{d}")
+        raise ValueError(
+            f"PCA to {dim} dimensions needs at least {dim} samples and features, got {n}×{d}"
+        )
     from sklearn.decomposition import PCA
 
     x = features.detach().double().cpu().numpy()

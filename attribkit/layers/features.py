@@ -25,9 +25,7 @@ def _model_device(model: nn.Module) -> torch.device | None:
     return None
 
 
-def iter_batches(
-    data: torch.Tensor | Iterable[Any], batch_size: int
-) -> Iterator[torch.Tensor]:
+def iter_batches(data: torch.Tensor | Iterable[Any], batch_size: int) -> Iterator[torch.Tensor]:
     """Yield input batches from a tensor, a DataLoader or any iterable.
 
     A tensor is cut into ``batch_size`` slices along its first dimension. Items of an
@@ -137,9 +135,7 @@ def extract_features(
     if pool not in _POOLS:
         raise ValueError(f"pool must be 'avg', 'max' or None, got {pool!r}")
     single = isinstance(layers, (str, nn.Module))
-    refs: list[LayerRef] = (
-        [layers] if isinstance(layers, (str, nn.Module)) else list(layers)
-    )
+    refs: list[LayerRef] = [layers] if isinstance(layers, (str, nn.Module)) else list(layers)
     if not refs:
         raise ValueError("extract_features needs at least one layer")
     keys = [r if isinstance(r, str) else layer_name(model, r) for r in refs]

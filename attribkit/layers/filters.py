@@ -63,9 +63,7 @@ def _rescale(t: torch.Tensor, dims: tuple[int, ...]) -> torch.Tensor:
     return (t - lo) / (hi - lo).clamp_min(1e-12)
 
 
-def _tile(
-    tiles: torch.Tensor, nrow: int, padding: int, pad_value: float
-) -> torch.Tensor:
+def _tile(tiles: torch.Tensor, nrow: int, padding: int, pad_value: float) -> torch.Tensor:
     """Tile an ``N×3×h×w`` batch row-major into ``3×H×W`` with ``padding`` between tiles."""
     n, c, h, w = tiles.shape
     rows = math.ceil(n / nrow)
@@ -135,8 +133,12 @@ def filter_grid(
         normalize = "each" if rgb else "filter"
     if normalize not in _NORMALIZE:
         raise ValueError(f"normalize must be one of {_NORMALIZE}, got {normalize!r}")
-    for name, v in (("max_filters", max_filters), ("max_in_channels", max_in_channels),
-                    ("nrow", nrow), ("scale", scale)):
+    for name, v in (
+        ("max_filters", max_filters),
+        ("max_in_channels", max_in_channels),
+        ("nrow", nrow),
+        ("scale", scale),
+    ):
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v <= 0):
             raise ValueError(f"{name} must be a positive integer or None, got {v!r}")
     if padding < 0:

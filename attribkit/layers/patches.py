@@ -41,8 +41,13 @@ class TopK:
     x: torch.Tensor
 
     @classmethod
-    def empty(cls, channels: int, k: int, device: torch.device | None = None,
-              dtype: torch.dtype = torch.float32) -> TopK:
+    def empty(
+        cls,
+        channels: int,
+        k: int,
+        device: torch.device | None = None,
+        dtype: torch.dtype = torch.float32,
+    ) -> TopK:
         """A state with no hits."""
         v = torch.full((channels, k), -math.inf, device=device, dtype=dtype)
         i = torch.full((channels, k), -1, device=device, dtype=torch.long)
@@ -64,8 +69,9 @@ class TopK:
         return TopK(*(t.to(device) for t in (self.values, self.index, self.y, self.x)))
 
 
-def _order(values: torch.Tensor, index: torch.Tensor, y: torch.Tensor,
-           x: torch.Tensor) -> torch.Tensor:
+def _order(
+    values: torch.Tensor, index: torch.Tensor, y: torch.Tensor, x: torch.Tensor
+) -> torch.Tensor:
     """Column permutation per row sorting by (value desc, index asc, y asc, x asc); empty last."""
     # empty slots (index -1) go last: give them the largest keys
     big = torch.iinfo(torch.long).max
@@ -105,13 +111,18 @@ def merge_topk(a: TopK, b: TopK, k: int | None = None) -> TopK:
     out = TopK(*(torch.gather(t, 1, perm) for t in (v, i, y, x)))
     if out.k < k:  # fewer candidates than k: pad with empty slots
         pad = TopK.empty(v.shape[0], k - out.k, v.device, v.dtype)
-        out = TopK(*(torch.cat([p, q], 1) for p, q in zip(
-            (out.values, out.index, out.y, out.x), (pad.values, pad.index, pad.y, pad.x))))
+        out = TopK(
+            *(
+                torch.cat([p, q], 1)
+                for p, q in zip(
+                    (out.values, out.index, out.y, out.x), (pad.values, pad.index, pad.y, pad.x)
+                )
+            )
+        )
     return out
 
 
-def batch_topk(acts: torch.Tensor, start_index: int, k: int,
-               one_per_image: bool = True) -> TopK:
+def batch_topk(acts: torch.Tensor, start_index: int, k: int, one_per_image: bool = True) -> TopK:
     """Top-``k`` hits per channel of one batch of activations ``B×C×h×w``.
 
     Args:
@@ -139,8 +150,12 @@ def batch_topk(acts: torch.Tensor, start_index: int, k: int,
         # B candidates per channel, already in index order: a stable sort gives exact ties
         kk = min(k, b)
         perm = torch.argsort(v, dim=1, descending=True, stable=True)[:, :kk]
-        return TopK(torch.gather(v, 1, perm), torch.gather(idx, 1, perm),
-                    torch.gather(y, 1, perm), torch.gather(x, 1, perm))
+        return TopK(
+            torch.gather(v, 1, perm),
+            torch.gather(idx, 1, perm),
+            torch.gather(y, 1, perm),
+            torch.gather(x, 1, perm),
+        )
     flat = acts.permute(1, 0, 2, 3).reshape(c, b * h * w)  # row-major (image, y, x)
     kk = min(k, flat.shape[1])
     thresh = torch.topk(flat, kk, dim=1).values[:, -1:]
@@ -160,8 +175,9 @@ def batch_topk(acts: torch.Tensor, start_index: int, k: int,
     return TopK(vals, img + start_index, rem // w, rem % w)
 
 
-def crop_box(image: torch.Tensor, box: tuple[int, int, int, int],
-             pad_value: float = 0.0) -> torch.Tensor:
+def crop_box(
+    image: torch.Tensor, box: tuple[int, int, int, int], pad_value: float = 0.0
+) -> torch.Tensor:
     """Crop ``(top, left, bottom, right)`` from a ``C×H×W`` image, padding outside it.
 
     Example:
@@ -175,8 +191,9 @@ def crop_box(image: torch.Tensor, box: tuple[int, int, int, int],
     top, left, bottom, right = box
     if bottom <= top or right <= left:
         raise ValueError(f"empty box {box}")
-    out = torch.full((c, bottom - top, right - left), float(pad_value),
-                     dtype=image.dtype, device=image.device)
+    out = torch.full(
+        (c, bottom - top, right - left), float(pad_value), dtype=image.dtype, device=image.device
+    )
     t0, l0, b0, r0 = max(top, 0), max(left, 0), min(bottom, h), min(right, w)
     if b0 > t0 and r0 > l0:
         out[:, t0 - top : b0 - top, l0 - left : r0 - left] = image[:, t0:b0, l0:r0]
@@ -316,8 +333,13 @@ class MaxActivatingPatches:
             total = -(-data.shape[0] // self.batch_size)
         elif hasattr(data, "__len__"):
             total = len(data)  # type: ignore[arg-type]
-        bar = tqdm(iter_batches(data, self.batch_size), total=total, desc="top-k scan",
-                   disable=not self.show_progress, leave=False)
+        bar = tqdm(
+            iter_batches(data, self.batch_size),
+            total=total,
+            desc="top-k scan",
+            disable=not self.show_progress,
+            leave=False,
+        )
         for batch in bar:
             self.update(batch)
         if self.state is None:
@@ -385,8 +407,9 @@ class MaxActivatingPatches:
                 y, x = int(self.state.y[c, j]), int(self.state.x[c, j])
                 patch = crop_box(img, rf.box(y, x), pad_value)
                 if size is not None:
-                    patch = F.interpolate(patch[None], size=(size, size), mode="bilinear",
-                                          align_corners=False)[0]
+                    patch = F.interpolate(
+                        patch[None], size=(size, size), mode="bilinear", align_corners=False
+                    )[0]
                 row.append(patch)
             rows.append(torch.stack(row))
         return torch.stack(rows)

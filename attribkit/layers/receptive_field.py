@@ -26,17 +26,41 @@ from torch import nn
 from attribkit.layers.hooks import LayerRef, layer_name, resolve_layer
 from attribkit.layers.state import frozen
 
-__all__ = ["ReceptiveField", "receptive_field", "analytic_receptive_field",
-           "empirical_receptive_field"]
+__all__ = [
+    "ReceptiveField",
+    "receptive_field",
+    "analytic_receptive_field",
+    "empirical_receptive_field",
+]
 
 # Modules that act on each spatial position independently in eval mode.
 _POINTWISE: tuple[type[nn.Module], ...] = (
-    nn.BatchNorm2d, nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.ELU, nn.SELU, nn.CELU,
-    nn.GELU, nn.SiLU, nn.Mish, nn.Hardswish, nn.Hardsigmoid, nn.Sigmoid, nn.Tanh, nn.Softplus,
-    nn.Identity, nn.Dropout, nn.Dropout2d, nn.Hardtanh,
+    nn.BatchNorm2d,
+    nn.ReLU,
+    nn.ReLU6,
+    nn.LeakyReLU,
+    nn.PReLU,
+    nn.ELU,
+    nn.SELU,
+    nn.CELU,
+    nn.GELU,
+    nn.SiLU,
+    nn.Mish,
+    nn.Hardswish,
+    nn.Hardsigmoid,
+    nn.Sigmoid,
+    nn.Tanh,
+    nn.Softplus,
+    nn.Identity,
+    nn.Dropout,
+    nn.Dropout2d,
+    nn.Hardtanh,
 )
 _PADS: tuple[type[nn.Module], ...] = (
-    nn.ZeroPad2d, nn.ConstantPad2d, nn.ReflectionPad2d, nn.ReplicationPad2d,
+    nn.ZeroPad2d,
+    nn.ConstantPad2d,
+    nn.ReflectionPad2d,
+    nn.ReplicationPad2d,
 )
 
 
@@ -113,8 +137,9 @@ def _pair(v: Any) -> tuple[int, int]:
     return (int(v), int(v))
 
 
-def _window(g: _Geom, k: tuple[int, int], s: tuple[int, int], p: tuple[int, int],
-            d: tuple[int, int]) -> _Geom:
+def _window(
+    g: _Geom, k: tuple[int, int], s: tuple[int, int], p: tuple[int, int], d: tuple[int, int]
+) -> _Geom:
     return _Geom(
         jump=(g.jump[0] * s[0], g.jump[1] * s[1]),
         size=(g.size[0] + (k[0] - 1) * d[0] * g.jump[0], g.size[1] + (k[1] - 1) * d[1] * g.jump[1]),
@@ -129,8 +154,9 @@ def _out_len(n: int, k: int, s: int, p: int, d: int, ceil: bool = False) -> int:
 
 def _trace(model: nn.Module, target: nn.Module, x: torch.Tensor) -> _Geom | None:
     """Compose the geometry along a chain of known modules; ``None`` when it is not a chain."""
-    known: dict[int, tuple[torch.Tensor, int, _Geom]] = {id(x): (x, x._version, _Geom(
-        (1, 1), (1, 1), (0, 0)))}
+    known: dict[int, tuple[torch.Tensor, int, _Geom]] = {
+        id(x): (x, x._version, _Geom((1, 1), (1, 1), (0, 0)))
+    }
     stack: list[nn.Module] = []
     # last geometry-producing output seen inside each open module, by id(module)
     inner: dict[int, torch.Tensor] = {}
@@ -175,8 +201,10 @@ def _trace(model: nn.Module, target: nn.Module, x: torch.Tensor) -> _Geom | None
                     pad = tuple(d[a] * (k[a] - 1) // 2 for a in (0, 1))
                 if gi is not None and isinstance(pad, (tuple, list, int)):
                     p = _pair(pad)
-                    if all(_out_len(inp.shape[2 + a], k[a], s[a], p[a], d[a]) == out.shape[2 + a]
-                           for a in (0, 1)):
+                    if all(
+                        _out_len(inp.shape[2 + a], k[a], s[a], p[a], d[a]) == out.shape[2 + a]
+                        for a in (0, 1)
+                    ):
                         g = _window(gi, k, s, p, d)
             elif isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
                 gi = lookup(src)
@@ -224,8 +252,13 @@ def _trace(model: nn.Module, target: nn.Module, x: torch.Tensor) -> _Geom | None
     return result[-1]
 
 
-def _probe(model: nn.Module, input_size: tuple[int, int], in_channels: int | None,
-           batch: int = 1) -> torch.Tensor:
+def _probe(
+    model: nn.Module,
+    input_size: tuple[int, int],
+    in_channels: int | None,
+    batch: int = 1,
+    normal: bool = False,
+) -> torch.Tensor:
     p = next(iter(model.parameters()), None)
     device = p.device if p is not None else torch.device("cpu")
     dtype = p.dtype if p is not None and p.is_floating_point() else torch.float32
@@ -237,8 +270,11 @@ def _probe(model: nn.Module, input_size: tuple[int, int], in_channels: int | Non
                 break
     if c is None:
         raise ValueError("cannot tell the model's input channels; pass in_channels=")
-    return torch.rand(batch, c, *input_size, device=device, dtype=dtype,
-                      generator=torch.Generator(device=device).manual_seed(0))
+    gen = torch.Generator(device=device).manual_seed(0)
+    shape = (batch, c, *input_size)
+    if normal:
+        return torch.randn(shape, device=device, dtype=dtype, generator=gen)
+    return torch.rand(shape, device=device, dtype=dtype, generator=gen)
 
 
 def _output_size(model: nn.Module, target: nn.Module, x: torch.Tensor) -> tuple[int, int]:
@@ -262,8 +298,11 @@ def _check_size(input_size: int | tuple[int, int]) -> tuple[int, int]:
 
 
 def analytic_receptive_field(
-    model: nn.Module, layer: LayerRef, input_size: int | tuple[int, int],
-    *, in_channels: int | None = None,
+    model: nn.Module,
+    layer: LayerRef,
+    input_size: int | tuple[int, int],
+    *,
+    in_channels: int | None = None,
 ) -> ReceptiveField:
     """The exact receptive field along a sequential path; raises where the path is not one.
 
@@ -304,12 +343,20 @@ def _support(grad: torch.Tensor) -> tuple[int, int, int, int] | None:
     return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
 
 
-def _measure(model: nn.Module, target: nn.Module, hw: tuple[int, int], in_channels: int | None,
-             samples: int) -> tuple[tuple[int, int], tuple[int, int, int, int] | None,
-                                    tuple[int, int, int, int] | None, int, int, int, int]:
+def _measure(
+    model: nn.Module, target: nn.Module, hw: tuple[int, int], in_channels: int | None, samples: int
+) -> tuple[
+    tuple[int, int],
+    tuple[int, int, int, int] | None,
+    tuple[int, int, int, int] | None,
+    int,
+    int,
+    int,
+    int,
+]:
     from attribkit.layers.hooks import forward_to
 
-    x = _probe(model, hw, in_channels, batch=2 * samples)
+    x = _probe(model, hw, in_channels, batch=2 * samples, normal=True)
     h, w = _output_size(model, target, x[:1])
     cy, cx = (h - 1) // 2, (w - 1) // 2
     ny, nx = min(cy + 1, h - 1), min(cx + 1, w - 1)
@@ -321,8 +368,13 @@ def _measure(model: nn.Module, target: nn.Module, hw: tuple[int, int], in_channe
 
 
 def empirical_receptive_field(
-    model: nn.Module, layer: LayerRef, input_size: int | tuple[int, int],
-    *, in_channels: int | None = None, samples: int = 2, max_scale: int = 4,
+    model: nn.Module,
+    layer: LayerRef,
+    input_size: int | tuple[int, int],
+    *,
+    in_channels: int | None = None,
+    samples: int = 2,
+    max_scale: int = 4,
 ) -> ReceptiveField:
     """Measure the receptive field from input gradients, for any differentiable model.
 
@@ -361,7 +413,12 @@ def empirical_receptive_field(
     with frozen(model):
         while True:
             size_hw = (hw[0] * scale, hw[1] * scale)
-            o_hw, b0, b1, cy, cx, ny, nx = _measure(model, target, size_hw, in_channels, samples)
+            n = samples
+            while True:
+                o_hw, b0, b1, cy, cx, ny, nx = _measure(model, target, size_hw, in_channels, n)
+                if (b0 is not None and b1 is not None) or n >= 64:
+                    break
+                n *= 4  # every unit was inactive (dead ReLUs): more random inputs
             if out_hw is None:
                 out_hw = o_hw
             if b0 is None or b1 is None:

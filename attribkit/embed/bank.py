@@ -268,7 +268,7 @@ class FeatureBank:
 
     def _sq_norms(self) -> torch.Tensor:
         """float64 squared norms of the bank's rows (computed once, in chunks)."""
-        if getattr(self, "_norms_cache", None) is None:
+        if self._norms_cache is None:
             x = self.features
             self._norms_cache = torch.cat(
                 [(x[t : t + 8192].double() ** 2).sum(1) for t in range(0, x.shape[0], 8192)]
@@ -316,7 +316,7 @@ class FeatureBank:
         if metric == "cosine":
             x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-30)
             qq = qq / np.maximum(np.linalg.norm(qq, axis=1, keepdims=True), 1e-30)
-            index = faiss.IndexFlatIP(x.shape[1])
+            index: Any = faiss.IndexFlatIP(x.shape[1])
         else:
             index = faiss.IndexFlatL2(x.shape[1])
         index.add(np.ascontiguousarray(x, dtype=np.float32))

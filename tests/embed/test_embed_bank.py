@@ -1,0 +1,157 @@
+"""FeatureBank.nearest: exact chunked k-NN, ties, self-exclusion, faiss identity, save/load."""
+
+import pytest
+import torch
+from torch import nn
+
+from attribkit.embed import FeatureBank, faiss_available, nearest_pixels, neighbor_grid
+from attribkit.testing import snapshot_world
+
+
+def _brute(x: torch.Tensor, q: torch.Tensor, k: int, metric: str) -> torch.Tensor:
+    x64, q64 = x.double(), q.double()
+    if metric == "euclidean":
+        d = torch.cdist(q64, x64)
+    else:
+        d = 1 - (q64 / q64.norm(dim=1, keepdim=True)) @ (x64 / x64.norm(dim=1, keepdim=True)).t()
+    # (distance, index) order: a stable sort over index-ordered columns
+    return torch.argsort(d, dim=1, stable=True)[:, :k]
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "cosine"])
+def test_matches_brute_force_in_any_chunking(metric: str) -> None:
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(300, 16, generator=gen)
+    q = torch.randn(25, 16, generator=gen)
+    bank = FeatureBank(x)
+    ref = _brute(x, q, 7, metric)
+    for chunk in (7, 64, 4096):
+        nb = bank.nearest(q, 7, metric=metric, chunk_size=chunk)
+        assert torch.equal(nb.indices, ref)
+        assert torch.all(nb.distances[:, 1:] >= nb.distances[:, :-1])
+
+
+def test_ties_broken_by_lower_index_and_recheck_path() -> None:
+    # duplicates: every distance comes in groups of equal values
+    base = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [3.0, 3.0]])
+    x = base.repeat(5, 1)  # index i and i+4, i+8, ... are identical
+    bank = FeatureBank(x)
+    nb = bank.nearest(torch.tensor([[0.1, 0.0]]), 6, metric="euclidean", margin=0)
+    assert nb.indices.tolist() == [[0, 4, 8, 12, 16, 1]]
+    assert nb.rechecked == 1  # no margin: the boundary is tied, so the query was recomputed
+    nb2 = bank.nearest(torch.tensor([[0.1, 0.0]]), 6, metric="euclidean")
+    assert torch.equal(nb.indices, nb2.indices)
+
+
+def test_query_by_index_excludes_itself() -> None:
+    x = torch.tensor([[0.0], [1.0], [3.0], [3.5]])
+    bank = FeatureBank(x)
+    nb = bank.nearest([0, 2], k=2, metric="euclidean")
+    assert nb.indices.tolist() == [[1, 2], [3, 1]]
+    assert torch.allclose(nb.distances, torch.tensor([[1.0, 3.0], [0.5, 2.0]], dtype=torch.float64))
+    same = bank.nearest(torch.tensor([0]), k=1, metric="euclidean", exclude_self=False)
+    assert same.indices.tolist() == [[0]]
+
+
+def test_agrees_with_sklearn() -> None:
+    from sklearn.neighbors import NearestNeighbors
+
+    gen = torch.Generator().manual_seed(2)
+    x = torch.rand(400, 32, generator=gen)
+    q = torch.rand(10, 32, generator=gen)
+    for metric in ("euclidean", "cosine"):
+        nn_ = NearestNeighbors(n_neighbors=5, algorithm="brute", metric=metric).fit(x.numpy())
+        d, i = nn_.kneighbors(q.numpy())
+        nb = FeatureBank(x).nearest(q, 5, metric=metric)
+        assert torch.equal(nb.indices, torch.from_numpy(i))
+        assert torch.allclose(nb.distances, torch.from_numpy(d).double(), atol=1e-5)
+
+
+@pytest.mark.skipif(not faiss_available(), reason="faiss is optional and not installed")
+def test_faiss_results_identical_to_exact_path() -> None:
+    gen = torch.Generator().manual_seed(3)
+    x = torch.randn(2000, 24, generator=gen).relu()
+    x[100:110] = x[5]  # ties
+    q = torch.cat([x[:5], torch.randn(20, 24, generator=gen)])
+    bank = FeatureBank(x)
+    for metric in ("euclidean", "cosine"):
+        a = bank.nearest(q, 12, metric=metric, backend="torch")
+        b = bank.nearest(q, 12, metric=metric, backend="faiss")
+        assert b.backend == "faiss"
+        assert torch.equal(a.indices, b.indices) and torch.equal(a.distances, b.distances)
+
+
+def test_from_model_save_load(tmp_path) -> None:
+    conv = nn.Conv2d(1, 2, 1, bias=False)
+    with torch.no_grad():
+        conv.weight.copy_(torch.tensor([1.0, -1.0]).view(2, 1, 1, 1))
+    net = nn.Sequential(conv, nn.ReLU(), nn.Flatten(), nn.Linear(8, 2)).train()
+    x = torch.rand(6, 1, 2, 2)
+    labels = torch.arange(6)
+    snap = snapshot_world(net, x)
+    bank = FeatureBank.from_model(net, x, "1", keep_images=True, labels=labels, show_progress=False)
+    snap.assert_unchanged()
+    assert torch.allclose(bank.features[:, 0], x.mean(dim=(1, 2, 3)))
+    assert torch.all(bank.features[:, 1] == 0)
+    path = bank.save(tmp_path / "bank.safetensors")
+    back = FeatureBank.load(path)
+    assert torch.equal(back.features, bank.features) and torch.equal(back.images, x)
+    assert torch.equal(back.labels, labels) and back.meta == {"layer": "1", "pool": "avg"}
+    assert len(back) == 6 and back.dim == 2
+
+
+def test_world_unchanged_after_exception_in_from_model() -> None:
+    class Boom(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv, self.calls = nn.Conv2d(1, 2, 1), 0
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            self.calls += 1
+            if self.calls == 2:
+                raise RuntimeError("boom")
+            return self.conv(x)
+
+    b = Boom().train()
+    x = torch.rand(4, 1, 2, 2)
+    snap = snapshot_world(b, x)
+    with pytest.raises(RuntimeError, match="boom"):
+        FeatureBank.from_model(b, x, "conv", batch_size=1, show_progress=False)
+    snap.assert_unchanged()
+
+
+def test_nearest_pixels_and_grid() -> None:
+    imgs = torch.zeros(5, 1, 2, 2)
+    for i in range(5):
+        imgs[i] += i / 4
+    nb = nearest_pixels(imgs, torch.full((1, 2, 2), 0.3), k=2)
+    assert nb.indices.tolist() == [[1, 2]]
+    nbf = nearest_pixels(imgs, [0], k=2)
+    assert nbf.indices.tolist() == [[1, 2]]
+    g = neighbor_grid(imgs[:1], imgs, [nbf, nbf], padding=0)
+    assert g.shape == (3, 2 * 2, 4 * 2)
+
+
+def test_exception() -> None:
+    bank = FeatureBank(torch.rand(5, 3))
+    with pytest.raises(ValueError, match="3"):
+        bank.nearest(torch.rand(2, 4), 2)
+    with pytest.raises(ValueError, match="larger than the bank"):
+        bank.nearest(torch.rand(1, 3), 6)
+    with pytest.raises(ValueError, match="larger than the bank"):
+        bank.nearest([0], 5)  # itself excluded: only 4 left
+    with pytest.raises(ValueError, match="metric"):
+        bank.nearest(torch.rand(1, 3), 2, metric="manhattan")
+    with pytest.raises(ValueError, match="indices"):
+        bank.nearest([9], 1)
+    with pytest.raises(ValueError, match="N×D"):
+        FeatureBank(torch.rand(2, 3, 4))
+    with pytest.raises(ValueError, match="NaN"):
+        FeatureBank(torch.tensor([[float("nan")]]))
+    with pytest.raises(ValueError, match="one entry per"):
+        FeatureBank(torch.rand(3, 2), labels=torch.arange(4))
+    with pytest.raises(ValueError, match="resize"):
+        nearest_pixels(torch.rand(3, 1, 2, 2), torch.rand(1, 1, 3, 3))
+    if not faiss_available():
+        with pytest.raises(ValueError, match="faiss"):
+            bank.nearest(torch.rand(1, 3), 2, backend="faiss")

@@ -3,6 +3,22 @@
 Everything public is importable from here: ``from attribkit import Occlusion``.
 """
 
+from attribkit.attr import (
+    Deconvolution,
+    FeatureAblation,
+    GuidedBackprop,
+    GuidedGradCam,
+    IntegratedGradients,
+    LayerActivation,
+    LayerGradCam,
+    NoiseTunnel,
+    Occlusion,
+    Saliency,
+    UnsupportedActivationError,
+    gradcam_map,
+    saliency_grabcut,
+    saliency_map,
+)
 from attribkit.data import painting_path, sample_image, sample_names
 from attribkit.io import load_image, save_image, to_numpy, to_pil
 from attribkit.layers import capture, frozen, preserve_state, resolve_layer
@@ -23,6 +39,20 @@ from attribkit.viz import Report, make_grid, show
 __version__ = "0.1.0"
 
 __all__ = [
+    "Deconvolution",
+    "FeatureAblation",
+    "GuidedBackprop",
+    "GuidedGradCam",
+    "IntegratedGradients",
+    "LayerActivation",
+    "LayerGradCam",
+    "NoiseTunnel",
+    "Occlusion",
+    "Saliency",
+    "UnsupportedActivationError",
+    "gradcam_map",
+    "saliency_grabcut",
+    "saliency_map",
     "DigitsCNN",
     "NormalizedModel",
     "Report",

@@ -63,14 +63,14 @@ def saliency_grabcut(
         raise ValueError(f"iterations must be positive, got {iterations}")
     smooth = cv2.GaussianBlur(sal.numpy().astype(np.float32), (0, 0), sigmaX=max(1.0, w / 100))
     hi, lo = np.quantile(smooth, fg_quantile), np.quantile(smooth, bg_quantile)
+    if hi <= lo:
+        raise ValueError("the saliency map is flat: no pixel stands out as foreground")
     mask = np.full((h, w), cv2.GC_PR_FGD, np.uint8)
     mask[smooth <= lo] = cv2.GC_PR_BGD
     mask[smooth >= hi] = cv2.GC_FGD
     border = max(1, min(h, w) // 50)
     mask[:border, :] = mask[-border:, :] = cv2.GC_BGD
     mask[:, :border] = mask[:, -border:] = cv2.GC_BGD
-    if not (mask == cv2.GC_FGD).any():
-        raise ValueError("the saliency map is flat: no pixel stands out as foreground")
     bgr = np.ascontiguousarray(to_numpy(image)[..., ::-1])
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     cv2.setRNGSeed(0)

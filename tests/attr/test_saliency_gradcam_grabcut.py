@@ -1,0 +1,81 @@
+import pytest
+import torch
+from torch import nn
+
+from attribkit import GuidedGradCam, LayerGradCam, gradcam_map, saliency_grabcut, saliency_map
+from attribkit.attr import last_conv_layer
+from attribkit.testing import snapshot_world
+
+
+def test_saliency_map_is_abs_gradient_max_over_channels():
+    lin = nn.Sequential(nn.Flatten(), nn.Linear(12, 2, bias=False))
+    w = torch.arange(24.0).view(2, 12) - 12
+    with torch.no_grad():
+        lin[1].weight.copy_(w)
+    x = torch.rand(1, 3, 2, 2)
+    expected = w[1].view(3, 2, 2).abs().amax(0, keepdim=True).unsqueeze(0)
+    snap = snapshot_world(lin, x)
+    assert torch.equal(saliency_map(lin, x, target=1), expected)
+    snap.assert_unchanged()
+
+
+def test_gradcam_hand_computed():
+    # one conv channel = the image's first channel; the logit is its spatial mean, so the
+    # Grad-CAM weight is 1/HW and the map is the activation / HW
+    conv = nn.Conv2d(3, 1, 1, bias=False)
+    with torch.no_grad():
+        conv.weight.copy_(torch.tensor([1.0, 0.0, 0.0]).view(1, 3, 1, 1))
+    net = nn.Sequential(conv, nn.AdaptiveAvgPool2d(1), nn.Flatten())
+    x = torch.rand(1, 3, 4, 4)
+    cam = LayerGradCam(net, "0").attribute(x, target=0)
+    assert torch.allclose(cam, x[:, :1] / 16)
+    up = gradcam_map(net, x, target=0)
+    assert up.shape == (1, 1, 4, 4) and torch.allclose(up, x[:, :1] / 16)
+    assert last_conv_layer(net) == "0"
+
+
+def test_guided_gradcam_is_product(tiny_net, images):
+    from attribkit import GuidedBackprop
+
+    ggc = GuidedGradCam(tiny_net, "conv2").attribute(images, target=[0, 1])
+    gb = GuidedBackprop(tiny_net).attribute(images, target=[0, 1])
+    cam = LayerGradCam(tiny_net, "conv2").attribute(images, target=[0, 1], relu_attributions=True)
+    assert torch.allclose(ggc, gb * cam, atol=1e-6)
+
+
+def test_gradcam_errors():
+    with pytest.raises(ValueError, match="no nn.Conv2d"):
+        last_conv_layer(nn.Sequential(nn.Linear(2, 2)))
+    with pytest.raises(TypeError, match="nn.Module"):
+        LayerGradCam(lambda x: x, "conv")
+
+
+def _square_scene() -> tuple[torch.Tensor, torch.Tensor]:
+    img = torch.full((1, 3, 48, 48), 0.2)
+    img[:, 0, 12:36, 12:36] = 0.9  # a red square on grey
+    sal = torch.zeros(48, 48)
+    sal[16:32, 16:32] = 1.0
+    return img, sal
+
+
+def test_grabcut_segments_the_salient_object():
+    img, sal = _square_scene()
+    mask = saliency_grabcut(img, sal)
+    truth = torch.zeros(48, 48, dtype=torch.bool)
+    truth[12:36, 12:36] = True
+    iou = (mask & truth).sum() / (mask | truth).sum()
+    assert iou > 0.9
+
+
+def test_grabcut_errors():
+    img, sal = _square_scene()
+    with pytest.raises(ValueError, match="48×48"):
+        saliency_grabcut(img, sal[:10])
+    with pytest.raises(ValueError, match="flat"):
+        saliency_grabcut(img, torch.zeros(48, 48))
+    with pytest.raises(ValueError, match="quantile"):
+        saliency_grabcut(img, sal, fg_quantile=0.2, bg_quantile=0.5)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        saliency_grabcut(img * 3, sal)
+    with pytest.raises(ValueError, match="one image"):
+        saliency_grabcut(torch.cat([img, img]), sal)

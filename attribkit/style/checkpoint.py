@@ -1,0 +1,274 @@
+"""Save and load style networks as safetensors + JSON; nothing is ever unpickled.
+
+A model is two files side by side: ``NAME.safetensors`` (the tensors) and ``NAME.json``
+(format tag, architecture, style names, training settings, and the SHA-256 of the tensor
+file). Loading checks the format tag, the hash, the exact set of tensor names and shapes, and
+that every value is finite, and refuses anything else with a ``ValueError``.
+
+Training checkpoints (for resuming) use the same two-file layout and also hold the optimizer's
+state and the random generators' states, all as tensors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from attribkit.style.transformer import MultiStyleNet, TransformerNet
+
+__all__ = [
+    "FORMAT",
+    "save_style_model",
+    "load_style_model",
+    "read_style_metadata",
+    "shipped_model_path",
+    "load_shipped_model",
+]
+
+#: Format tag written into every JSON file; files without it are refused.
+FORMAT = "attribkit.faststyle"
+_VERSION = 1
+_ARCHS = {"TransformerNet": TransformerNet, "MultiStyleNet": MultiStyleNet}
+_MAX_JSON_BYTES = 1 << 20
+
+
+def _paths(path: str | Path) -> tuple[Path, Path]:
+    p = Path(path)
+    if p.suffix in (".safetensors", ".json"):
+        p = p.with_suffix("")
+    return p.with_name(p.name + ".safetensors"), p.with_name(p.name + ".json")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _jsonable(value: Any) -> Any:
+    """Keep only what JSON can hold (settings like paths become strings)."""
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def _arch(model: nn.Module) -> dict[str, Any]:
+    if isinstance(model, MultiStyleNet):
+        return {
+            "class": "MultiStyleNet",
+            "n_styles": model.n_styles,
+            "width": model.width,
+            "n_residual": model.n_residual,
+        }
+    if isinstance(model, TransformerNet):
+        return {"class": "TransformerNet", "width": model.width, "n_residual": model.n_residual}
+    raise TypeError(
+        f"can only save TransformerNet or MultiStyleNet, got {type(model).__name__}; "
+        "unwrap DistributedDataParallel with .module"
+    )
+
+
+def save_style_model(
+    model: nn.Module,
+    path: str | Path,
+    *,
+    training: Mapping[str, Any] | None = None,
+    extra_tensors: Mapping[str, torch.Tensor] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write ``model`` to ``path.safetensors`` + ``path.json``.
+
+    Args:
+        model: a :class:`TransformerNet` or :class:`MultiStyleNet`.
+        path: file name without suffix (a ``.safetensors`` or ``.json`` suffix is dropped).
+        training: training settings to record (JSON-able; other values become strings).
+        extra_tensors: more tensors to store (optimizer / generator state for resuming),
+            named without the ``model.`` prefix that model tensors get.
+        extra: more JSON metadata.
+
+    Returns:
+        The path of the ``.safetensors`` file.
+
+    Example:
+        >>> import tempfile, os
+        >>> net = MultiStyleNet(2, width=4, n_residual=1, style_names=["a", "b"])
+        >>> d = tempfile.mkdtemp()
+        >>> _ = save_style_model(net, os.path.join(d, "m"))
+        >>> load_style_model(os.path.join(d, "m")).style_names
+        ['a', 'b']
+    """
+    from safetensors.torch import save_file
+
+    st_path, json_path = _paths(path)
+    arch = _arch(model)
+    tensors = {
+        f"model.{k}": v.detach().to("cpu").contiguous().clone()
+        for k, v in model.state_dict().items()
+    }
+    for k, v in (extra_tensors or {}).items():
+        tensors[f"extra.{k}"] = v.detach().to("cpu").contiguous().clone()
+    st_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = st_path.with_name(st_path.name + ".tmp")
+    save_file(tensors, str(tmp), metadata={"format": FORMAT})
+    meta = {
+        "format": FORMAT,
+        "version": _VERSION,
+        "arch": arch,
+        "styles": list(getattr(model, "style_names", ["style0"])),
+        "training": _jsonable(dict(training or {})),
+        "sha256": _sha256(tmp),
+        "tensors": st_path.name,
+    }
+    meta.update(_jsonable(dict(extra or {})))
+    tmp_json = json_path.with_name(json_path.name + ".tmp")
+    tmp_json.write_text(json.dumps(meta, indent=2, sort_keys=False) + "\n")
+    tmp.replace(st_path)
+    tmp_json.replace(json_path)
+    return st_path
+
+
+def read_style_metadata(path: str | Path) -> dict[str, Any]:
+    """Read and validate the JSON half of a saved model (no tensor is read).
+
+    Raises:
+        FileNotFoundError: a file is missing.
+        ValueError: the JSON is not an attribkit fast-style file.
+    """
+    _, json_path = _paths(path)
+    if not json_path.is_file():
+        raise FileNotFoundError(f"no model description at {json_path}")
+    if json_path.stat().st_size > _MAX_JSON_BYTES:
+        raise ValueError(f"{json_path} is too large to be a model description")
+    try:
+        meta = json.loads(json_path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{json_path} is not valid JSON: {err}") from err
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ValueError(f"{json_path} is not an attribkit fast-style model (format tag missing)")
+    if meta.get("version") != _VERSION:
+        raise ValueError(f"{json_path} has format version {meta.get('version')!r}; expected 1")
+    arch = meta.get("arch")
+    if not isinstance(arch, dict) or arch.get("class") not in _ARCHS:
+        raise ValueError(f"{json_path}: unknown architecture {arch!r}")
+    for key in ("width", "n_residual") + (
+        ("n_styles",) if arch["class"] == "MultiStyleNet" else ()
+    ):
+        v = arch.get(key)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0 or v > 4096:
+            raise ValueError(f"{json_path}: bad architecture field {key}={v!r}")
+    styles = meta.get("styles")
+    if not isinstance(styles, list) or not all(isinstance(s, str) for s in styles):
+        raise ValueError(f"{json_path}: 'styles' must be a list of names")
+    return meta
+
+
+def _read_tensors(path: str | Path, meta: Mapping[str, Any]) -> dict[str, torch.Tensor]:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    st_path, _ = _paths(path)
+    if not st_path.is_file():
+        raise FileNotFoundError(f"no tensor file at {st_path}")
+    digest = _sha256(st_path)
+    if digest != meta.get("sha256"):
+        raise ValueError(
+            f"{st_path} does not match its description (SHA-256 differs): the file is "
+            "corrupted or belongs to another model"
+        )
+    try:
+        return load_file(str(st_path), device="cpu")
+    except (SafetensorError, OSError, ValueError, RuntimeError) as err:
+        raise ValueError(f"{st_path} is not a readable safetensors file: {err}") from err
+
+
+def _build(meta: Mapping[str, Any]) -> TransformerNet | MultiStyleNet:
+    arch = meta["arch"]
+    if arch["class"] == "MultiStyleNet":
+        styles = meta["styles"]
+        if len(styles) != arch["n_styles"]:
+            raise ValueError(f"{len(styles)} style names for {arch['n_styles']} styles")
+        return MultiStyleNet(
+            arch["n_styles"], width=arch["width"], n_residual=arch["n_residual"], style_names=styles
+        )
+    return TransformerNet(width=arch["width"], n_residual=arch["n_residual"])
+
+
+def load_style_model(
+    path: str | Path,
+    *,
+    device: torch.device | str | None = None,
+    return_extra: bool = False,
+) -> Any:
+    """Load a model written by :func:`save_style_model`, in eval mode.
+
+    Args:
+        path: file name with or without suffix.
+        device: where to put the model.
+        return_extra: also return ``(extra_tensors, metadata)`` (used to resume training).
+
+    Returns:
+        The network (or ``(network, extra_tensors, metadata)``).
+
+    Raises:
+        FileNotFoundError: a file is missing.
+        ValueError: a foreign, corrupted or mismatched file (never executed: safetensors and
+            JSON hold only data).
+    """
+    meta = read_style_metadata(path)
+    tensors = _read_tensors(path, meta)
+    model = _build(meta)
+    expected = model.state_dict()
+    state = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    if missing or unexpected:
+        raise ValueError(
+            f"tensors do not match the described {meta['arch']['class']}: missing {missing[:5]}, "
+            f"unexpected {unexpected[:5]}"
+        )
+    for k, v in state.items():
+        if v.shape != expected[k].shape:
+            raise ValueError(
+                f"tensor {k} has shape {tuple(v.shape)}, expected {tuple(expected[k].shape)}"
+            )
+        if v.is_floating_point() and not torch.isfinite(v).all():
+            raise ValueError(f"tensor {k} holds NaN or infinite values")
+    model.load_state_dict(state, strict=True)
+    model = model.to(device).eval() if device is not None else model.eval()
+    if return_extra:
+        extra = {k[len("extra.") :]: v for k, v in tensors.items() if k.startswith("extra.")}
+        return model, extra, meta
+    return model
+
+
+def shipped_model_path() -> Path:
+    """Path (without suffix) of the multi-style model shipped with attribkit."""
+    return Path(__file__).resolve().parent.parent / "data" / "multistyle"
+
+
+def load_shipped_model(device: torch.device | str | None = None) -> MultiStyleNet:
+    """The shipped multi-style model (see ``attribkit/data/PROVENANCE.md`` for its training).
+
+    Example:
+        >>> net = load_shipped_model()
+        >>> "starry_night" in net.style_names
+        True
+    """
+    model = load_style_model(shipped_model_path(), device=device)
+    assert isinstance(model, MultiStyleNet)
+    return model

@@ -1,0 +1,195 @@
+"""Stylize images with a trained feed-forward style network (one forward pass per image)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from attribkit._checks import check_image_batch
+from attribkit.layers.state import frozen
+from attribkit.style.transformer import MultiStyleNet, TransformerNet, style_weights_tensor
+
+__all__ = ["stylize", "parse_style_args"]
+
+
+def parse_style_args(args: Sequence[str] | str, names: Sequence[str]) -> dict[str, float]:
+    """Parse command-line style choices ``NAME[=w]`` into ``{name: weight}``.
+
+    A name without a weight gets weight 1. Weights are not normalized here.
+
+    Args:
+        args: e.g. ``["starry_night=0.7", "scream=0.3"]`` or ``"scream"``.
+        names: the network's style names (indices ``0 … S−1`` are accepted too).
+
+    Example:
+        >>> parse_style_args(["a=0.25", "b=0.75"], ["a", "b"])
+        {'a': 0.25, 'b': 0.75}
+    """
+    items = [args] if isinstance(args, str) else list(args)
+    if not items:
+        raise ValueError(f"choose at least one style among {list(names)}")
+    out: dict[str, float] = {}
+    for item in items:
+        name, _, w = item.partition("=")
+        name = name.strip()
+        if name.isdigit() and name not in names:
+            i = int(name)
+            if not 0 <= i < len(names):
+                raise ValueError(
+                    f"style index {i} is out of range: the network has {len(names)} styles"
+                )
+            name = names[i]
+        if name not in names:
+            import difflib
+
+            close = difflib.get_close_matches(name, list(names), n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise ValueError(f"no style called {name!r}{hint} (styles: {list(names)})")
+        try:
+            weight = float(w) if w else 1.0
+        except ValueError:
+            raise ValueError(f"bad weight in {item!r}: write NAME=0.5") from None
+        out[name] = out.get(name, 0.0) + weight
+    return out
+
+
+_YIQ = ((0.299, 0.587, 0.114), (0.596, -0.274, -0.322), (0.211, -0.523, 0.312))
+
+
+def _rgb_to_yiq(x: torch.Tensor) -> torch.Tensor:
+    return torch.einsum("ij,njhw->nihw", x.new_tensor(_YIQ), x)
+
+
+def _yiq_to_rgb(x: torch.Tensor) -> torch.Tensor:
+    m = torch.linalg.inv(torch.tensor(_YIQ, dtype=torch.float64)).to(x)
+    return torch.einsum("ij,njhw->nihw", m, x)
+
+
+def _keep_colors(content: torch.Tensor, stylized: torch.Tensor) -> torch.Tensor:
+    """Luminance of ``stylized`` with the chrominance (I, Q of YIQ) of ``content``."""
+    y = _rgb_to_yiq(stylized.float())[:, :1]
+    iq = _rgb_to_yiq(content.float())[:, 1:]
+    return _yiq_to_rgb(torch.cat([y, iq], 1)).clamp(0, 1).to(stylized.dtype)
+
+
+def _pad_to(x: torch.Tensor, stride: int, min_size: int) -> tuple[torch.Tensor, tuple[int, int]]:
+    h, w = x.shape[-2:]
+    th = max(min_size, -(-h // stride) * stride)
+    tw = max(min_size, -(-w // stride) * stride)
+    ph, pw = th - h, tw - w
+    if ph or pw:
+        x = F.pad(x, (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2), mode="reflect")
+    return x, (ph // 2, pw // 2)
+
+
+def stylize(
+    model: nn.Module,
+    images: torch.Tensor | Sequence[torch.Tensor],
+    style_weights: int
+    | str
+    | Sequence[float]
+    | Sequence[int]
+    | Mapping[str, float]
+    | torch.Tensor
+    | None = None,
+    *,
+    preserve_color: bool = False,
+    half: bool = False,
+    batch_size: int = 8,
+    normalize_weights: bool = False,
+) -> torch.Tensor | list[torch.Tensor]:
+    """Stylize ``images`` with a :class:`TransformerNet` or :class:`MultiStyleNet`.
+
+    Images of any size are reflect-padded to the network's stride (4) and cropped back; the
+    batch is cut into chunks of ``batch_size``; the work runs on the model's device (results
+    come back on the images' device and dtype). The model is left as it was found.
+
+    Args:
+        model: the style network.
+        images: ``N×3×H×W`` in [0, 1], or a list of ``1×3×H×W`` images of different sizes.
+        style_weights: for a multi-style network, a style index or name, one per image, a mix
+            ``[w₀, …]`` / ``{name: w}`` for all images, or an ``N×S`` tensor (see
+            :func:`attribkit.style.style_weights`). Required when the network has several
+            styles.
+        preserve_color: keep the content's colours and take only the luminance of the
+            stylized image (YIQ colour space).
+        half: run in float16 autocast (CUDA only).
+        batch_size: images per forward pass.
+        normalize_weights: rescale non-negative weights to sum to 1 instead of refusing them.
+
+    Returns:
+        The stylized images, shaped like ``images`` (a list for a list), in [0, 1].
+
+    Raises:
+        ValueError: an image smaller than the network's stride, bad style weights, or no
+            style chosen for a multi-style network.
+
+    Example:
+        >>> import torch
+        >>> net = MultiStyleNet(2, width=4, n_residual=1, style_names=["a", "b"])
+        >>> stylize(net, torch.rand(1, 3, 30, 21), {"a": 0.5, "b": 0.5}).shape
+        torch.Size([1, 3, 30, 21])
+    """
+    if not isinstance(model, (TransformerNet, MultiStyleNet)):
+        raise TypeError(
+            f"model must be a TransformerNet or MultiStyleNet, got {type(model).__name__}"
+        )
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    if isinstance(images, torch.Tensor):
+        check_image_batch(images, "images", channels=3, unit_range=True)
+        batches = [images]
+        as_list = False
+    else:
+        batches = list(images)
+        if not batches:
+            raise ValueError("images is empty")
+        for i, im in enumerate(batches):
+            check_image_batch(im, f"images[{i}]", channels=3, unit_range=True)
+        as_list = True
+    param = next(model.parameters())
+    device = param.device
+    if half and device.type != "cuda":
+        raise ValueError("half precision is only offered on a CUDA device; move the model there")
+    n_total = sum(b.shape[0] for b in batches)
+    n_styles = int(model.n_styles)
+    names = list(getattr(model, "style_names", [])) or None
+    if style_weights is None:
+        if n_styles > 1:
+            raise ValueError(
+                f"this network has {n_styles} styles {names}: choose one with style_weights "
+                "(an index, a name, or a mix like {name: weight})"
+            )
+        style_weights = 0
+    stride, min_size = model.stride, model.min_size  # type: ignore[union-attr]
+    for b in batches:
+        h, w = b.shape[-2:]
+        if h < stride or w < stride:
+            raise ValueError(
+                f"images must be at least {stride}×{stride} px (the network's stride), got {h}×{w}"
+            )
+    weights = style_weights_tensor(
+        style_weights, n_styles, n_total, None, names, normalize=normalize_weights
+    )
+    outs: list[torch.Tensor] = []
+    offset = 0
+    with frozen(model), torch.no_grad():
+        for b in batches:
+            res = []
+            for i in range(0, b.shape[0], batch_size):
+                x = b[i : i + batch_size]
+                xin = x.to(device=device, dtype=param.dtype)
+                padded, (top, left) = _pad_to(xin, stride, min_size)
+                sw = weights[offset + i : offset + i + x.shape[0]].to(device)
+                with torch.autocast("cuda", dtype=torch.float16, enabled=half):
+                    y = model(padded, sw)
+                y = y.float()[..., top : top + x.shape[-2], left : left + x.shape[-1]]
+                if preserve_color:
+                    y = _keep_colors(xin.float(), y)
+                res.append(y.clamp(0, 1).to(device=x.device, dtype=x.dtype))
+            offset += b.shape[0]
+            outs.append(torch.cat(res))
+    return outs if as_list else outs[0]

@@ -1,0 +1,126 @@
+"""Train the multi-style network that ships with attribkit (or a small one with --quick).
+
+The shipped model was trained with (see attribkit/data/PROVENANCE.md):
+
+    nice -n 10 .venv/bin/python examples/fast_style_train.py --steps 4000 \
+        --run-dir runs/fast-style --ship
+
+Re-running the same command resumes from ``RUN_DIR/checkpoint``. Under
+``torchrun --nproc_per_node N examples/fast_style_train.py ...`` it trains with DDP.
+
+Writes ``OUT/training-samples.png`` (held-out photos in every style) and
+``OUT/training-loss.png`` (the losses per step).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+import torch
+
+from attribkit.style.train import StyleSpec, train_style
+
+#: The four styles of the shipped model: two paintings, and two details of them at a larger
+#: scale (Starry Night's swirling sky; The Scream's red sky).
+SHIPPED_STYLES = {
+    "starry_night": StyleSpec("starry_night", size=256),
+    "scream": StyleSpec("scream", size=256),
+    "starry_sky": StyleSpec("starry_night", size=256, crop=(0.0, 0.3, 0.5, 0.45)),
+    "scream_sky": StyleSpec("scream", size=192, crop=(0.0, 0.0, 0.33, 1.0)),
+}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="a few steps of a tiny network")
+    ap.add_argument("--out", default="docs/img/fast-style", help="folder for the figures")
+    ap.add_argument("--run-dir", default="runs/fast-style", help="checkpoints and samples")
+    ap.add_argument("--steps", type=int, default=4000)
+    ap.add_argument("--width", type=int, default=16, help="first-layer width (Johnson: 32)")
+    ap.add_argument("--crop", type=int, default=128)
+    ap.add_argument("--batch-size", type=int, default=4)
+    ap.add_argument("--style-weight", type=float, default=100.0)
+    ap.add_argument("--tv-weight", type=float, default=10.0)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (0: leave as is)")
+    ap.add_argument(
+        "--ship", action="store_true", help="copy the final model to attribkit/data/multistyle.*"
+    )
+    ap.add_argument("--no-progress", action="store_true")
+    args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    run_dir = Path(args.run_dir)
+    steps, width, crop = args.steps, args.width, args.crop
+    if args.quick:
+        steps, width, crop = 3, 4, 32
+        run_dir = run_dir.with_name(run_dir.name + "-quick")
+        if run_dir.exists():
+            shutil.rmtree(run_dir)
+
+    def log(step: int, rec: dict[str, float]) -> None:
+        if step % 50 == 0 or step == 1:
+            print(
+                f"step {step}: " + ", ".join(f"{k}={v:.4g}" for k, v in rec.items() if k != "step"),
+                flush=True,
+            )
+
+    result = train_style(
+        SHIPPED_STYLES,
+        None,
+        out_dir=run_dir,
+        steps=steps,
+        batch_size=args.batch_size,
+        crop=crop,
+        width=width,
+        lr=args.lr,
+        style_weight=args.style_weight,
+        tv_weight=args.tv_weight,
+        holdout=("chelsea", "coffee"),
+        checkpoint_every=50,
+        sample_every=0 if args.quick else 250,
+        seed=0,
+        show_progress=not args.no_progress,
+        callbacks=[log],
+    )
+    print(f"{result.steps} steps in {result.seconds:.0f} s this session -> {result.path}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    _plot_history(
+        result.history, out / ("training-loss-quick.png" if args.quick else "training-loss.png")
+    )
+    if args.ship and not args.quick and result.path is not None:
+        import attribkit.style.checkpoint as ck
+
+        dest = ck.shipped_model_path()
+        shutil.copy(run_dir / "model.safetensors", dest.with_suffix(".safetensors"))
+        shutil.copy(run_dir / "model.json", dest.with_suffix(".json"))
+        print(f"shipped to {dest}.*")
+
+
+def _plot_history(history: list[dict[str, float]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = [h["step"] for h in history]
+    fig, ax = plt.subplots(figsize=(5, 3), dpi=100)
+    for key in ("style", "content", "tv"):
+        vals = torch.tensor([h[key] for h in history])
+        k = max(1, len(vals) // 50)
+        smooth = vals.unfold(0, k, 1).mean(1) if len(vals) >= k else vals
+        ax.plot(steps[k - 1 :], smooth.tolist(), label=key)
+    ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("weighted loss (batch mean)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    main()

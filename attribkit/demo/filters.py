@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from torch import nn
+
 from attribkit.demo import DemoContext
 from attribkit.viz.report import Section
 
@@ -22,6 +24,7 @@ def run(ctx: DemoContext, section: Section) -> None:
     )
     t0 = time.perf_counter()
     stem = ctx.model.get_submodule("_conv_stem")
+    assert isinstance(stem, nn.Conv2d)
     g = filter_grid(stem, scale=12, padding=2, nrow=8)
     section.add_figure(
         g,
@@ -32,6 +35,7 @@ def run(ctx: DemoContext, section: Section) -> None:
     )
     t0 = time.perf_counter()
     dw = ctx.model.get_submodule("_blocks.0._depthwise_conv")
+    assert isinstance(dw, nn.Conv2d)
     g = filter_grid(dw, scale=12, padding=2, nrow=8)
     section.add_figure(
         g,

@@ -1,12 +1,16 @@
 """Pictures: grids, labels, heatmap overlays and the HTML report."""
 
 from attribkit.viz.grid import label, make_grid, normalize_each, save_or_show, show
+from attribkit.viz.overlay import attribution_figure, figure_to_tensor, heatmap_overlay
 from attribkit.viz.report import Figure, Report, Section
 
 __all__ = [
     "Figure",
     "Report",
     "Section",
+    "attribution_figure",
+    "figure_to_tensor",
+    "heatmap_overlay",
     "label",
     "make_grid",
     "normalize_each",

@@ -41,17 +41,12 @@ def photo_crops(
 ) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
     """``per_photo`` random ``size`` px crops of each bundled photo (seeded), with photo ids."""
     from attribkit.data import sample_names
+    from attribkit.layers import random_crops
 
     names = sample_names("photos")
-    gen = torch.Generator().manual_seed(ctx.seed)
-    crops, ids = [], []
-    for j, name in enumerate(names):
-        img = ctx.photo(name, source)[0]
-        for _ in range(per_photo):
-            y, x = (int(v) for v in torch.randint(0, source - size + 1, (2,), generator=gen))
-            crops.append(img[:, y : y + size, x : x + size])
-            ids.append(j)
-    return torch.stack(crops), torch.tensor(ids), names
+    photos = [ctx.photo(name, source) for name in names]
+    crops, ids = random_crops(photos, per_photo, size, seed=ctx.seed)
+    return crops, ids, names
 
 
 def run(ctx: DemoContext, section: Section) -> None:

@@ -13,7 +13,14 @@ from attribkit.layers.hooks import (
     layer_name,
     resolve_layer,
 )
-from attribkit.layers.patches import MaxActivatingPatches, TopK, batch_topk, crop_box, merge_topk
+from attribkit.layers.patches import (
+    MaxActivatingPatches,
+    TopK,
+    batch_topk,
+    crop_box,
+    merge_topk,
+    random_crops,
+)
 from attribkit.layers.receptive_field import (
     ReceptiveField,
     analytic_receptive_field,
@@ -46,6 +53,7 @@ __all__ = [
     "merge_topk",
     "pool_features",
     "preserve_state",
+    "random_crops",
     "receptive_field",
     "resolve_layer",
 ]

@@ -25,7 +25,14 @@ from attribkit.layers.hooks import LayerRef, forward_to, layer_name, resolve_lay
 from attribkit.layers.receptive_field import ReceptiveField, receptive_field
 from attribkit.layers.state import frozen
 
-__all__ = ["TopK", "merge_topk", "batch_topk", "MaxActivatingPatches", "crop_box"]
+__all__ = [
+    "TopK",
+    "merge_topk",
+    "batch_topk",
+    "MaxActivatingPatches",
+    "crop_box",
+    "random_crops",
+]
 
 
 @dataclass
@@ -198,6 +205,51 @@ def crop_box(
     if b0 > t0 and r0 > l0:
         out[:, t0 - top : b0 - top, l0 - left : r0 - left] = image[:, t0:b0, l0:r0]
     return out
+
+
+def random_crops(
+    images: torch.Tensor | Sequence[torch.Tensor], per_image: int, size: int, *, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``per_image`` random ``size × size`` crops of each image: a data set for a patch scan.
+
+    Args:
+        images: ``N×C×H×W`` or a list of ``[1×]C×H×W`` images (sizes may differ), each at
+            least ``size`` on both sides.
+        per_image: crops per image.
+        size: crop side in pixels.
+        seed: seed of a local generator (the global RNG is not touched).
+
+    Returns:
+        ``(crops M×C×size×size, source image index M)``.
+
+    Example:
+        >>> import torch
+        >>> crops, src = random_crops(torch.rand(2, 3, 10, 12), 3, 8)
+        >>> tuple(crops.shape), src.tolist()
+        ((6, 3, 8, 8), [0, 0, 0, 1, 1, 1])
+    """
+    imgs = list(images.unbind(0)) if isinstance(images, torch.Tensor) else list(images)
+    if isinstance(per_image, bool) or not isinstance(per_image, int) or per_image <= 0:
+        raise ValueError(f"per_image must be a positive integer, got {per_image!r}")
+    if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
+        raise ValueError(f"size must be a positive integer, got {size!r}")
+    gen = torch.Generator().manual_seed(seed)
+    crops, src = [], []
+    for j, img in enumerate(imgs):
+        img = img[0] if img.ndim == 4 else img
+        if img.ndim != 3 or img.shape[1] < size or img.shape[2] < size:
+            raise ValueError(
+                f"image {j} has shape {tuple(img.shape)}; crops of {size} px need "
+                "C×H×W images at least that large"
+            )
+        for _ in range(per_image):
+            y = int(torch.randint(0, img.shape[1] - size + 1, (1,), generator=gen))
+            x = int(torch.randint(0, img.shape[2] - size + 1, (1,), generator=gen))
+            crops.append(img[:, y : y + size, x : x + size])
+            src.append(j)
+    if not crops:
+        raise ValueError("images is empty")
+    return torch.stack(crops), torch.tensor(src)
 
 
 def _image_at(images: Any, i: int) -> torch.Tensor:

@@ -197,3 +197,24 @@ def test_exception() -> None:
         mp.patches(data, [7])
     with pytest.raises(ValueError, match="channels"):
         merge_topk(TopK.empty(2, 2), TopK.empty(3, 2))
+
+
+def test_random_crops_are_seeded_crops() -> None:
+    from attribkit.layers import random_crops
+
+    imgs = [torch.arange(2 * 6 * 7.0).view(2, 6, 7), torch.rand(1, 2, 5, 5)]
+    crops, src = random_crops(imgs, 4, 5, seed=3)
+    assert crops.shape == (8, 2, 5, 5) and src.tolist() == [0] * 4 + [1] * 4
+    again, _ = random_crops(imgs, 4, 5, seed=3)
+    assert torch.equal(crops, again)
+    # every crop of image 0 is a window of it: consecutive values along rows
+    for c in crops[:4]:
+        top_left = int(c[0, 0, 0])
+        y, x = divmod(top_left, 7)
+        assert torch.equal(c, imgs[0][:, y : y + 5, x : x + 5])
+    snap = snapshot_world(nn.Identity(), imgs[0])
+    with pytest.raises(ValueError, match="at least that large"):
+        random_crops(imgs, 1, 6)
+    snap.assert_unchanged()
+    with pytest.raises(ValueError, match="per_image"):
+        random_crops(imgs, 0, 2)

@@ -4,6 +4,16 @@ Class and neuron visualization, DeepDream, feature inversion, texture synthesis 
 transfer all build on :func:`optimize`.
 """
 
+from attribkit.optvis.classvis import (
+    PRESETS,
+    ClassVisualization,
+    NeuronVisualization,
+    Preset,
+    VisualizationResult,
+    multifaceted_init,
+    yosinski_regularizer,
+)
+from attribkit.optvis.deepdream import DeepDream, DreamResult
 from attribkit.optvis.loop import (
     OptimizationResult,
     OptimizationState,
@@ -49,6 +59,15 @@ from attribkit.optvis.transforms import (
 )
 
 __all__ = [
+    "PRESETS",
+    "ClassVisualization",
+    "DeepDream",
+    "DreamResult",
+    "NeuronVisualization",
+    "Preset",
+    "VisualizationResult",
+    "multifaceted_init",
+    "yosinski_regularizer",
     "Compose",
     "DecorrelatedColor",
     "FFTImage",

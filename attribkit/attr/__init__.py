@@ -12,6 +12,7 @@ from attribkit.attr.guided import (
 )
 from attribkit.attr.integrated_gradients import IntegratedGradients
 from attribkit.attr.layer_activation import LayerActivation
+from attribkit.attr.neuron import LayerChannels
 from attribkit.attr.noise_tunnel import NoiseTunnel
 from attribkit.attr.occlusion import Occlusion, count_occlusions
 from attribkit.attr.saliency import Saliency, saliency_map
@@ -23,6 +24,7 @@ __all__ = [
     "GuidedGradCam",
     "IntegratedGradients",
     "LayerActivation",
+    "LayerChannels",
     "LayerGradCam",
     "NoiseTunnel",
     "Occlusion",

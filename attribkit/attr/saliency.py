@@ -43,9 +43,9 @@ class Saliency(_CaptumSaliency):
             additional_forward_args: extra arguments for the model.
         """
         tensors = (
-            tuple(t.detach().clone() for t in inputs)
+            tuple(t.detach().clone().requires_grad_(True) for t in inputs)
             if isinstance(inputs, tuple)
-            else inputs.detach().clone()
+            else inputs.detach().clone().requires_grad_(True)
         )
         return _CaptumSaliency.attribute.__wrapped__(  # type: ignore[attr-defined]
             self, tensors, target=target, abs=abs, additional_forward_args=additional_forward_args

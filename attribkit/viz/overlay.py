@@ -40,6 +40,8 @@ def _panel(
     sign: str,
     title: str,
     outlier_perc: float,
+    cmap: str | None = None,
+    alpha: float = 0.5,
 ) -> None:
     from captum.attr import visualization as viz
 
@@ -64,6 +66,8 @@ def _panel(
         use_pyplot=False,
         outlier_perc=outlier_perc,
         title=title,
+        cmap=cmap,
+        alpha_overlay=alpha,
     )
 
 
@@ -75,6 +79,8 @@ def heatmap_overlay(
     title: str | None = None,
     outlier_perc: float = 2,
     size: float = 3.0,
+    cmap: str | None = None,
+    alpha: float = 0.5,
 ) -> torch.Tensor:
     """Draw one attribution over its image with Captum's ``visualize_image_attr``.
 
@@ -86,6 +92,8 @@ def heatmap_overlay(
         title: optional title.
         outlier_perc: percentage of extreme values clipped, as Captum.
         size: figure size in inches.
+        cmap: matplotlib colormap (Captum's default for the sign if ``None``).
+        alpha: opacity of the heat map over the image (blended methods).
 
     Returns:
         The picture as a ``3×h×w`` tensor (save it with :func:`attribkit.save_image`).
@@ -99,7 +107,17 @@ def heatmap_overlay(
 
     fig = Figure(figsize=(size, size), dpi=100)
     fig.add_subplot(1, 1, 1)
-    _panel(fig.axes[0], _hwc(image), _hwc(attribution), method, sign, title or "", outlier_perc)
+    _panel(
+        fig.axes[0],
+        _hwc(image),
+        _hwc(attribution),
+        method,
+        sign,
+        title or "",
+        outlier_perc,
+        cmap,
+        alpha,
+    )
     fig.tight_layout()
     return figure_to_tensor(fig)
 
@@ -114,6 +132,8 @@ def attribution_figure(
     size: float = 2.6,
     methods: Mapping[str, str] | None = None,
     signs: Mapping[str, str] | None = None,
+    cmap: str | None = None,
+    alpha: float = 0.5,
 ) -> torch.Tensor:
     """The original image and several attributions side by side, one panel each.
 
@@ -127,6 +147,8 @@ def attribution_figure(
         size: inches per panel.
         methods: per-panel overrides of ``method``, by panel title.
         signs: per-panel overrides of ``sign``, by panel title.
+        cmap: matplotlib colormap for every heat map (Captum's default if ``None``).
+        alpha: opacity of blended heat maps.
 
     Returns:
         A ``3×h×w`` tensor.
@@ -154,6 +176,8 @@ def attribution_figure(
             signs.get(name, sign),
             name,
             outlier_perc,
+            cmap,
+            alpha,
         )
     if title:
         fig.suptitle(title)

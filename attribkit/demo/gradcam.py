@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import torch
+
 from attribkit.attr.gradcam import GuidedGradCam, gradcam_map
 from attribkit.demo import DemoContext
 from attribkit.demo._common import demo_photos, gradient_image, timed, top1
@@ -26,6 +28,7 @@ def run(ctx: DemoContext, section: Section) -> None:
         with timed() as t:
             cam = gradcam_map(ctx.model, x, target=pred.index, layer=LAYER)
             guided = ggc.attribute(x, target=pred.index)
+        assert isinstance(guided, torch.Tensor)
         overlay = heatmap_overlay(x, cam, sign="positive", size=2.24, cmap="jet", alpha=0.45)
         side = x.shape[-1]
         row = make_grid(

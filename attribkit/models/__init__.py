@@ -4,6 +4,7 @@ from attribkit.models.digits import DigitsCNN, load_digits_tensors, train_digits
 from attribkit.models.efficientnet import EfficientNetLite0, efficientnet_lite0
 from attribkit.models.imagenet import Prediction, class_index, imagenet_classes, predict
 from attribkit.models.normalize import IMAGENET_MEAN, IMAGENET_STD, Normalize, NormalizedModel
+from attribkit.models.registry import MODEL_HELP, load_model
 from attribkit.models.vgg import VGG, vgg16, vgg19
 
 __all__ = [
@@ -18,7 +19,9 @@ __all__ = [
     "class_index",
     "efficientnet_lite0",
     "imagenet_classes",
+    "MODEL_HELP",
     "load_digits_tensors",
+    "load_model",
     "predict",
     "train_digits_cnn",
     "vgg16",

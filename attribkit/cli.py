@@ -1,0 +1,363 @@
+"""The ``attribkit`` command: ``attribkit demo`` and one command per technique.
+
+Every command takes the same options where they apply (``--model``, ``--layer``, ``--target``
+given as an index or an ImageNet class name, ``--steps``, ``--size``, ``--seed``, ``--out``,
+``--device``, ``--no-progress``), writes PNGs, and prints where. Bad arguments get a message
+and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main", "build_parser", "COMMANDS", "Command"]
+
+
+class UsageError(Exception):
+    """A problem with the command line (exit code 2)."""
+
+
+@dataclass(frozen=True)
+class Command:
+    """One sub-command: its options and what it runs."""
+
+    name: str
+    help: str
+    examples: str
+    options: tuple[str, ...]
+    run: Callable[[argparse.Namespace], int]
+    add_arguments: Callable[[argparse.ArgumentParser], None] | None = None
+
+
+# ----------------------------------------------------------------------------- shared helpers
+
+
+def _device(args: argparse.Namespace) -> Any:
+    import torch
+
+    try:
+        dev = torch.device(args.device)
+    except RuntimeError as err:
+        raise UsageError(f"--device {args.device!r} is not a device: {err}") from err
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise UsageError("--device cuda was asked for but no CUDA device is available")
+    return dev
+
+
+def _model(args: argparse.Namespace) -> tuple[Any, str]:
+    from attribkit.models.registry import load_model
+
+    try:
+        model, name = load_model(args.model)
+    except (ValueError, FileNotFoundError, TypeError) as err:
+        raise UsageError(str(err)) from err
+    return model.to(_device(args)), name
+
+
+def _images(args: argparse.Namespace) -> list[tuple[str, Any]]:
+    """``args.images``: paths or bundled sample names, loaded as square crops of ``--size``."""
+    from attribkit.data import sample_image, sample_names
+    from attribkit.io import load_image
+
+    names = args.images or ["chelsea"]
+    out = []
+    for item in names:
+        path = Path(item)
+        if path.is_file():
+            x = load_image(path, size=args.size, crop=args.size)
+            out.append((path.stem, x))
+        elif item in sample_names():
+            out.append((item, sample_image(item, size=args.size)))
+        else:
+            raise UsageError(
+                f"{item!r} is neither an image file nor a bundled sample "
+                f"({', '.join(sample_names('photos'))})"
+            )
+    dev = _device(args)
+    return [(n, x.to(dev)) for n, x in out]
+
+
+def _target(args: argparse.Namespace, model: Any, image: Any) -> tuple[int, str]:
+    """``--target`` as an index, or the model's top class when it is not given."""
+    from attribkit.models.imagenet import class_index, imagenet_classes, predict
+
+    if args.target is None:
+        top = predict(model, image, topk=1)[0][0]
+        return top.index, top.name
+    try:
+        idx = class_index(args.target)
+    except ValueError as err:
+        raise UsageError(f"--target: {err}") from err
+    return idx, imagenet_classes()[idx]
+
+
+def _out(args: argparse.Namespace, name: str) -> Path:
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    return out / name
+
+
+def _written(path: Path) -> None:
+    print(f"wrote {path}")
+
+
+# ----------------------------------------------------------------------------- commands
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from attribkit.demo import run_demo, section_keys
+
+    keys = section_keys()
+    if args.only:
+        unknown = [k for k in args.only if k not in keys]
+        if unknown:
+            raise UsageError(f"--only: unknown section(s) {unknown}; choose from {keys}")
+    model, name = _model(args)
+    report = run_demo(
+        args.out,
+        quick=args.quick,
+        only=args.only,
+        model=model,
+        model_name=name,
+        seed=args.seed,
+        device=_device(args),
+        show_progress=not args.no_progress,
+    )
+    print(f"wrote {Path(args.out) / 'index.html'}")
+    for sec in report.failed:
+        first = (sec.error or "").splitlines()[0]
+        print(f"section {sec.key} failed: {first}", file=sys.stderr)
+    return 1 if report.failed else 0
+
+
+def _demo_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quick", action="store_true", help="small step counts (minutes on a CPU)")
+    p.add_argument("--only", nargs="+", metavar="SECTION", help="run only these sections")
+
+
+def _attribution_command(kind: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        import torch
+
+        from attribkit import attr
+        from attribkit.io import save_image
+        from attribkit.viz.grid import label, make_grid, normalize_each
+        from attribkit.viz.overlay import attribution_figure, heatmap_overlay
+
+        model, model_name = _model(args)
+        for name, x in _images(args):
+            target, cls = _target(args, model, x)
+            title = f"{model_name}: class {target} ({cls})"
+            if kind == "saliency":
+                sal = attr.saliency_map(model, x, target)
+                pic = make_grid([label(x[0], "input"), label(normalize_each(sal)[0], "saliency")])
+            elif kind == "occlusion":
+                window = args.window or max(4, x.shape[-1] // 14)
+                stride = args.stride or max(1, window // 2)
+                occ = attr.Occlusion(model).attribute(
+                    x,
+                    window,
+                    strides=stride,
+                    target=target,
+                    baselines="mean",
+                    probability=True,
+                    show_progress=not args.no_progress,
+                )
+                pic = attribution_figure(
+                    x,
+                    {"probability drop": occ[:, :1]},
+                    title=title,
+                    sign="positive",
+                    cmap="jet",
+                    alpha=0.45,
+                )
+            elif kind == "guided":
+                from attribkit.demo._common import gradient_image
+
+                if args.layer:
+                    net = attr.LayerChannels(model, args.layer)
+                    g = attr.GuidedBackprop(net, approximate=args.approximate).attribute(
+                        x, target=target if args.target is not None else int(net(x)[0].argmax())
+                    )
+                else:
+                    g = attr.GuidedBackprop(model, approximate=args.approximate).attribute(
+                        x, target=target
+                    )
+                pic = make_grid([label(x[0], "input"), label(gradient_image(g)[0], "guided")])
+            elif kind == "gradcam":
+                cam = attr.gradcam_map(model, x, target, layer=args.layer)
+                pic = heatmap_overlay(x, cam, sign="positive", title=title, cmap="jet", alpha=0.45)
+            else:  # grabcut
+                sal = attr.saliency_map(model, x, target)
+                mask = attr.saliency_grabcut(x, sal)
+                cut = x * mask.to(x.dtype)
+                pic = make_grid([label(x[0], "input"), label(cut[0], "GrabCut foreground")])
+            assert isinstance(pic, torch.Tensor)
+            path = save_image(pic, _out(args, f"{kind}-{name}.png"))
+            print(f"{name}: {title}")
+            _written(path)
+        return 0
+
+    return run
+
+
+def _occlusion_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--window", type=int, help="occluding patch size in pixels")
+    p.add_argument("--stride", type=int, help="patch stride in pixels (default window / 2)")
+
+
+def _guided_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--approximate",
+        action="store_true",
+        help="let gradients through activations with no guided rule (SiLU, GELU, …)",
+    )
+
+
+IMAGE_OPTS = ("model", "target", "size", "seed", "out", "device", "no-progress", "images")
+
+COMMANDS: list[Command] = [
+    Command(
+        "demo",
+        "run every technique offline and write an HTML report",
+        "attribkit demo --quick --out demo-out\nattribkit demo --only saliency occlusion",
+        ("model", "seed", "out", "device", "no-progress"),
+        _run_demo,
+        _demo_arguments,
+    ),
+    Command(
+        "saliency",
+        "saliency map: |gradient| of the class score, max over channels",
+        "attribkit saliency chelsea coffee\nattribkit saliency my.jpg --target 'tabby'",
+        IMAGE_OPTS,
+        _attribution_command("saliency"),
+    ),
+    Command(
+        "occlusion",
+        "occlusion map: drop in class probability under a sliding mean-pixel patch",
+        "attribkit occlusion chelsea --window 16 --stride 8",
+        IMAGE_OPTS,
+        _attribution_command("occlusion"),
+        _occlusion_arguments,
+    ),
+    Command(
+        "guided",
+        "guided backprop for a class, or for a layer's channel with --layer",
+        "attribkit guided chelsea\nattribkit guided chelsea --layer _blocks.10 --target 7",
+        (*IMAGE_OPTS, "layer"),
+        _attribution_command("guided"),
+        _guided_arguments,
+    ),
+    Command(
+        "gradcam",
+        "Grad-CAM heat map (last conv layer unless --layer)",
+        "attribkit gradcam coffee --layer _conv_head",
+        (*IMAGE_OPTS, "layer"),
+        _attribution_command("gradcam"),
+    ),
+    Command(
+        "grabcut",
+        "foreground segmentation by GrabCut seeded from the saliency map",
+        "attribkit grabcut chelsea",
+        IMAGE_OPTS,
+        _attribution_command("grabcut"),
+    ),
+]
+
+
+def _add_common(p: argparse.ArgumentParser, options: Sequence[str], default_size: int) -> None:
+    from attribkit.models.registry import MODEL_HELP
+
+    if "images" in options:
+        p.add_argument(
+            "images",
+            nargs="*",
+            metavar="IMAGE",
+            help="image files or bundled sample names (default: chelsea)",
+        )
+    if "model" in options:
+        p.add_argument("--model", default=None, help=MODEL_HELP)
+    if "layer" in options:
+        p.add_argument("--layer", help="dotted layer name, e.g. _blocks.10 or relu4_1")
+    if "target" in options:
+        p.add_argument("--target", help="class index or ImageNet class name (default: top class)")
+    if "steps" in options:
+        p.add_argument("--steps", type=int, help="optimization steps")
+    if "size" in options:
+        p.add_argument("--size", type=int, default=default_size, help="image size in pixels")
+    if "seed" in options:
+        p.add_argument("--seed", type=int, default=0, help="random seed")
+    if "out" in options:
+        p.add_argument("--out", default="attribkit-out", help="output folder")
+    if "device" in options:
+        p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, …")
+    if "no-progress" in options:
+        p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="attribkit",
+        description="Visualize and understand convolutional networks (offline).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  attribkit demo --quick\n  attribkit saliency chelsea\n"
+        "  attribkit COMMAND --help",
+    )
+    from attribkit import __version__
+
+    parser.add_argument("--version", action="version", version=f"attribkit {__version__}")
+    subs = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for cmd in COMMANDS:
+        sp = subs.add_parser(
+            cmd.name,
+            help=cmd.help,
+            description=cmd.help,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            epilog="examples:\n" + textwrap.indent(cmd.examples, "  "),
+        )
+        _add_common(sp, cmd.options, 224)
+        if cmd.add_arguments:
+            cmd.add_arguments(sp)
+        if cmd.name == "demo":
+            sp.set_defaults(out="demo-out")
+        sp.set_defaults(_run=cmd.run)
+    return parser
+
+
+def _check_numbers(args: argparse.Namespace) -> None:
+    for name in ("size", "steps", "window", "stride"):
+        value = getattr(args, name, None)
+        if value is not None and value <= 0:
+            raise UsageError(f"--{name} must be a positive integer, got {value}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return 2
+    try:
+        _check_numbers(args)
+        return int(args._run(args))
+    except UsageError as err:
+        print(f"attribkit {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except (ValueError, TypeError, FileNotFoundError) as err:
+        print(f"attribkit {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -62,7 +62,7 @@ def run(ctx: DemoContext, section: Section) -> None:
     idx = torch.randperm(len(x), generator=torch.Generator().manual_seed(ctx.seed))
     idx = idx[: rows * cols]
     idx = idx.to(x.device)
-    grid = grid_layout(x[idx], tsne[idx], rows, cols, thumb=16)
+    grid = grid_layout(x[idx], tsne[idx], rows, cols, thumb=16, padding=1, background=0.4)
     section.add_figure(
         grid,
         f"The t-SNE embedding above snapped to a {rows}×{cols} grid of {len(idx)} digits "

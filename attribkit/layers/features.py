@@ -96,6 +96,7 @@ def extract_features(
     flatten: bool = False,
     truncate: bool = True,
     out_device: torch.device | str | None = None,
+    channels_last: bool = False,
     show_progress: bool = True,
 ) -> torch.Tensor | dict[str, torch.Tensor]:
     """Stream ``data`` through ``model`` under ``no_grad`` and return the layers' outputs.
@@ -116,6 +117,9 @@ def extract_features(
         flatten: flatten each image's output to one vector (``N×D``).
         truncate: stop each forward pass once every layer fired (the rest never runs).
         out_device: where the results are gathered (default: the model's device).
+        channels_last: feed each 4-D batch in channels-last memory format (often faster for
+            convolutions on CPUs; the model is not changed; models that call ``.view`` on
+            activations may reject it).
         show_progress: show a progress bar over batches.
 
     Returns:
@@ -158,6 +162,8 @@ def extract_features(
         for batch in bar:
             if device is not None:
                 batch = batch.to(device)
+            if channels_last and batch.ndim == 4:
+                batch = batch.contiguous(memory_format=torch.channels_last)
             if truncate:
                 acts = forward_to(model, batch, refs, detach=True)
             else:

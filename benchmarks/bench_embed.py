@@ -1,0 +1,133 @@
+"""Feature space: exact nearest neighbours and t-SNE, against scikit-learn (and openTSNE/faiss).
+
+Run (2-core CPU):
+
+    OMP_NUM_THREADS=1 .venv/bin/pytest benchmarks/bench_embed.py --benchmark-enable \
+        --benchmark-columns=min,median,rounds -p no:cacheprovider
+
+* ``nearest``: 20,000 × 1,280 features (seeded ReLU'd Gaussians, the shape of
+  EfficientNet-Lite0's pooled head), 1,000 of the bank's own rows as queries, k = 10, each
+  query excluded from its own neighbours. :meth:`attribkit.embed.FeatureBank.nearest`
+  (exact float64 ranking) vs ``sklearn.neighbors.NearestNeighbors(algorithm="brute")``
+  (fit + kneighbors with k + 1), and the faiss candidate path when faiss is installed.
+* ``tsne``: the digits (1,797 × 64 pixels) and 5,000 × 512 features (10 seeded Gaussian
+  clusters); :func:`attribkit.embed.embed` (PCA to 50 dims, then scikit-learn's Barnes–Hut
+  t-SNE) vs scikit-learn's ``TSNE()`` with its defaults on the raw features, and openTSNE's
+  defaults when installed. ``extra_info`` holds the 1-NN label accuracy of each 2-D result.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from attribkit.embed import FeatureBank, embed, faiss_available
+
+K = 10
+
+
+@pytest.fixture(scope="module")
+def bank() -> FeatureBank:
+    gen = torch.Generator().manual_seed(0)
+    return FeatureBank(torch.randn(20_000, 1280, generator=gen).relu())
+
+
+QUERIES = torch.arange(0, 20_000, 20)  # 1,000 rows
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "cosine"])
+def test_nearest_attribkit(benchmark, bank, metric) -> None:
+    benchmark.group = f"nearest 20000x1280 {metric}"
+    nb = benchmark.pedantic(
+        lambda: bank.nearest(QUERIES, K, metric=metric, backend="torch"),
+        rounds=3,
+        warmup_rounds=1,
+    )
+    benchmark.extra_info["rechecked"] = nb.rechecked
+
+
+@pytest.mark.skipif(not faiss_available(), reason="faiss not installed")
+@pytest.mark.parametrize("metric", ["euclidean", "cosine"])
+def test_nearest_attribkit_faiss(benchmark, bank, metric) -> None:
+    benchmark.group = f"nearest 20000x1280 {metric}"
+    exact = bank.nearest(QUERIES, K, metric=metric, backend="torch")
+    nb = benchmark.pedantic(
+        lambda: bank.nearest(QUERIES, K, metric=metric, backend="faiss"),
+        rounds=3,
+        warmup_rounds=1,
+    )
+    assert torch.equal(nb.indices, exact.indices)
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "cosine"])
+def test_nearest_sklearn_brute(benchmark, bank, metric) -> None:
+    from sklearn.neighbors import NearestNeighbors
+
+    benchmark.group = f"nearest 20000x1280 {metric}"
+    x = bank.features.numpy()
+    q = x[QUERIES.numpy()]
+
+    def run():
+        nn_ = NearestNeighbors(n_neighbors=K + 1, algorithm="brute", metric=metric).fit(x)
+        return nn_.kneighbors(q)
+
+    _, idx = benchmark.pedantic(run, rounds=3, warmup_rounds=1)
+    ours = bank.nearest(QUERIES, K, metric=metric)
+    same = (torch.from_numpy(idx[:, 1:]) == ours.indices).float().mean().item()
+    benchmark.extra_info["agreement_with_attribkit"] = same
+
+
+def _data(name: str) -> tuple[torch.Tensor, torch.Tensor]:
+    if name == "digits_1797x64":
+        from sklearn.datasets import load_digits
+
+        d = load_digits()
+        return torch.tensor(d.data, dtype=torch.float32), torch.tensor(d.target)
+    gen = torch.Generator().manual_seed(0)
+    centers = torch.randn(10, 512, generator=gen) * 1.5
+    labels = torch.arange(5000) % 10
+    return centers[labels] + torch.randn(5000, 512, generator=gen), labels
+
+
+def _knn(coords: torch.Tensor, labels: torch.Tensor) -> float:
+    d = torch.cdist(coords.float(), coords.float())
+    d.fill_diagonal_(float("inf"))
+    return float((labels[d.argmin(1)] == labels).float().mean())
+
+
+DATASETS = ["digits_1797x64", "clusters_5000x512"]
+
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_tsne_attribkit(benchmark, name) -> None:
+    benchmark.group = f"tsne {name}"
+    x, y = _data(name)
+    out = benchmark.pedantic(lambda: embed(x, "tsne", seed=0), rounds=1, warmup_rounds=0)
+    benchmark.extra_info["knn_acc_2d"] = _knn(out, y)
+
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_tsne_sklearn_default(benchmark, name) -> None:
+    from sklearn.manifold import TSNE
+
+    benchmark.group = f"tsne {name}"
+    x, y = _data(name)
+    out = benchmark.pedantic(
+        lambda: TSNE(random_state=0).fit_transform(x.numpy()), rounds=1, warmup_rounds=0
+    )
+    benchmark.extra_info["knn_acc_2d"] = _knn(torch.from_numpy(out), y)
+
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_tsne_opentsne_default(benchmark, name) -> None:
+    ot = pytest.importorskip("openTSNE")
+    benchmark.group = f"tsne {name}"
+    x, y = _data(name)
+    out = benchmark.pedantic(
+        lambda: ot.TSNE(random_state=0, n_jobs=1).fit(x.numpy().astype("float64")),
+        rounds=1,
+        warmup_rounds=0,
+    )
+    benchmark.extra_info["knn_acc_2d"] = _knn(
+        torch.from_numpy(out.view("float64").reshape(-1, 2).copy()), y
+    )

@@ -24,6 +24,42 @@ __all__ = [
     "total_variation",
 ]
 
+# texture synthesis, Efros–Leung, style transfer, colour preservation (issue 5)
+from attribkit.style.color import (  # noqa: E402
+    luminance,
+    match_color,
+    match_histograms,
+    match_luminance,
+    rgb_to_yiq,
+    transfer_chrominance,
+    yiq_to_rgb,
+)
+from attribkit.style.efros_leung import efros_leung, image_quilting  # noqa: E402
+from attribkit.style.texture import (  # noqa: E402
+    TextureSynthesis,
+    is_grayscale,
+    texture_layer_sweep,
+)
+from attribkit.style.transfer import StyleResult, StyleTransfer, default_style_layers  # noqa: E402
+
+__all__ += [
+    "StyleResult",
+    "StyleTransfer",
+    "TextureSynthesis",
+    "default_style_layers",
+    "efros_leung",
+    "image_quilting",
+    "is_grayscale",
+    "luminance",
+    "match_color",
+    "match_histograms",
+    "match_luminance",
+    "rgb_to_yiq",
+    "texture_layer_sweep",
+    "transfer_chrominance",
+    "yiq_to_rgb",
+]
+
 # fast style (feed-forward networks; issue 6)
 from attribkit.style.checkpoint import (  # noqa: E402
     load_shipped_model,

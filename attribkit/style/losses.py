@@ -6,7 +6,7 @@ across backbones whose activations differ in scale by orders of magnitude.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -252,6 +252,10 @@ class PerceptualLoss(nn.Module):
         tv_weight: weight of the total-variation term.
         layer_weights: optional per-layer weights (by name), default 1 / number of layers.
         pad: reflect padding in pixels (0 disables).
+        layer_fns: optional function applied to a layer's captured output before its loss,
+            by layer name — e.g. ``{"_bn0": torch.nn.functional.relu6}`` turns
+            EfficientNet's stem batch-norm output into the stem activation (its ReLU6 module
+            is shared with the head, so it cannot be hooked on its own).
 
     Example:
         >>> import torch
@@ -274,6 +278,7 @@ class PerceptualLoss(nn.Module):
         tv_weight: float = 0.0,
         layer_weights: Mapping[str, float] | None = None,
         pad: int = 16,
+        layer_fns: Mapping[str, Callable[[torch.Tensor], torch.Tensor]] | None = None,
     ) -> None:
         super().__init__()
         if isinstance(content_layers, (str, nn.Module)) or isinstance(
@@ -304,6 +309,11 @@ class PerceptualLoss(nn.Module):
         if unknown:
             raise ValueError(f"layer_weights names layers not in use: {sorted(unknown)}")
         self.layer_weights = lw
+        fns = dict(layer_fns or {})
+        unknown = set(fns) - set(self.content_layers) - set(self.style_layers)
+        if unknown:
+            raise ValueError(f"layer_fns names layers not in use: {sorted(unknown)}")
+        self.layer_fns = fns
         self.content_losses = nn.ModuleDict()
         self.style_losses = nn.ModuleDict()
 
@@ -317,15 +327,24 @@ class PerceptualLoss(nn.Module):
         """All layers the loss reads, without repeats."""
         return list(dict.fromkeys(self.content_layers + self.style_layers))
 
+    def pad_input(self, images: torch.Tensor) -> torch.Tensor:
+        """Reflect-pad ``images`` by ``pad`` pixels (less for images smaller than that)."""
+        if not self.pad:
+            return images
+        p = min(self.pad, images.shape[-1] - 1, images.shape[-2] - 1)
+        return F.pad(images, (p, p, p, p), mode="reflect")
+
+    def apply_layer_fns(self, acts: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Apply ``layer_fns`` to captured layer outputs (other layers pass through)."""
+        return {k: (self.layer_fns[k](v) if k in self.layer_fns else v) for k, v in acts.items()}
+
     def features(self, images: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
-        """Activations of ``layers`` for ``images`` (reflect-padded), model state untouched."""
+        """Features of ``layers`` for ``images`` (reflect-padded, ``layer_fns`` applied), model
+        state untouched."""
         check_image_batch(images, "images", channels=3)
-        x = images
-        if self.pad:
-            p = min(self.pad, x.shape[-1] - 1, x.shape[-2] - 1)
-            x = F.pad(x, (p, p, p, p), mode="reflect")
+        x = self.pad_input(images)
         with frozen(self.model):
-            return dict(forward_to(self.model, x, list(layers)))
+            return self.apply_layer_fns(forward_to(self.model, x, list(layers)))
 
     def set_content(self, images: torch.Tensor) -> None:
         """Fix the content target(s): one image, or one per image to be optimized."""
@@ -381,11 +400,34 @@ class PerceptualLoss(nn.Module):
 
     def forward(self, images: torch.Tensor) -> PerceptualTerms:
         """Compute the weighted loss terms for ``images`` (``N×3×H×W`` in [0, 1])."""
+        self._check_targets()
+        return self.terms(self.features(images, self.layers), images, processed=True)
+
+    def _check_targets(self) -> None:
         if self.content_layers and not len(self.content_losses):
             raise RuntimeError("call set_content(images) before computing the loss")
         if self.style_layers and not len(self.style_losses):
             raise RuntimeError("call set_style(images) before computing the loss")
-        feats = self.features(images, self.layers)
+
+    def terms(
+        self,
+        acts: Mapping[str, torch.Tensor],
+        images: torch.Tensor,
+        *,
+        processed: bool = False,
+    ) -> PerceptualTerms:
+        """Loss terms from layer outputs captured elsewhere (e.g. by an optimization loop).
+
+        Args:
+            acts: the outputs of :attr:`layers` for the padded ``images``, keyed by name.
+            images: the images themselves (for the total-variation term).
+            processed: ``acts`` already went through ``layer_fns``.
+        """
+        self._check_targets()
+        missing = [k for k in self.layers if k not in acts]
+        if missing:
+            raise ValueError(f"activations missing for layers {missing}")
+        feats = dict(acts) if processed else self.apply_layer_fns(acts)
         zero = images.new_zeros(images.shape[0])
         content = zero
         for k in self.content_layers:

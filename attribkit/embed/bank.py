@@ -69,14 +69,19 @@ def _as_features(x: object, name: str) -> torch.Tensor:
     return x
 
 
-def _exact(q: torch.Tensor, x: torch.Tensor, metric: str) -> torch.Tensor:
-    """float64 distances between ``q`` (…×D) and ``x`` (…×D), broadcast, reduced over D."""
-    q, x = q.double(), x.double()
+def _exact(
+    q: torch.Tensor, x: torch.Tensor, qq: torch.Tensor, xx: torch.Tensor, metric: str
+) -> torch.Tensor:
+    """float64 distances of queries ``q`` (M×1×D) to candidates ``x`` (M×m×D or 1×n×D).
+
+    ``qq`` (M×1) and ``xx`` (M×m or 1×n) are the float64 squared norms. Every pair's value is
+    an elementwise product summed over D, so it does not depend on where the pair sits in the
+    batch: the candidate re-ranking and the full float64 pass agree bit for bit.
+    """
+    dot = (q.double() * x.double()).sum(-1)
     if metric == "euclidean":
-        return ((q - x) ** 2).sum(-1).sqrt()
-    qn = q / q.norm(dim=-1, keepdim=True).clamp_min(1e-300)
-    xn = x / x.norm(dim=-1, keepdim=True).clamp_min(1e-300)
-    return 1.0 - (qn * xn).sum(-1)
+        return (qq + xx - 2.0 * dot).clamp_min(0.0).sqrt()
+    return 1.0 - dot / (qq.sqrt() * xx.sqrt()).clamp_min(1e-300)
 
 
 def _rank(idx: torch.Tensor, dist: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -276,20 +281,22 @@ class FeatureBank:
         return self._norms_cache
 
     def _approx(self, q: torch.Tensor, t: int, chunk: int, metric: str) -> torch.Tensor:
+        """Per-row rank-equivalent float32 scores of the queries against rows ``t…t+chunk``.
+
+        Euclidean: ``‖x‖² − 2 q·x`` (add ``‖q‖²`` for the squared distance); cosine:
+        ``−q·x / ‖x‖`` (``1 + score / ‖q‖`` is the cosine distance).
+        """
         x = self.features[t : t + chunk].float()
-        sq = self._sq_norms()[t : t + chunk].to(x.dtype)
-        q = q.float()
-        dots = q @ x.t()
+        sq = self._sq_norms()[t : t + chunk].float()
         if metric == "cosine":
-            qinv = 1.0 / q.norm(dim=1, keepdim=True).clamp_min(1e-30)
-            xinv = 1.0 / sq.sqrt().clamp_min(1e-30)
-            return 1.0 - dots * qinv * xinv.view(1, -1)
-        return ((q * q).sum(1, keepdim=True) + sq.view(1, -1) - 2.0 * dots).clamp_min(0.0)
+            return (q @ x.t()).mul_(-1.0 / sq.sqrt().clamp_min(1e-30).view(1, -1))
+        return torch.addmm(sq.view(1, -1), q, x.t(), beta=1.0, alpha=-2.0)
 
     def _torch_candidates(
         self, q: torch.Tensor, m: int, metric: str, chunk: int
     ) -> tuple[torch.Tensor, torch.Tensor]:
         x = self.features
+        q = q.float()
         out_i, out_b = [], []
         for s in range(0, q.shape[0], chunk):
             qc = q[s : s + chunk]
@@ -297,12 +304,18 @@ class FeatureBank:
             best_i = torch.empty(qc.shape[0], 0, dtype=torch.long, device=x.device)
             for t in range(0, x.shape[0], chunk):
                 d = self._approx(qc, t, chunk, metric)
-                i = torch.arange(t, t + d.shape[1], device=x.device).expand_as(d)
-                d, i = torch.cat([best_d, d], 1), torch.cat([best_i, i], 1)
+                top = torch.topk(d, min(m, d.shape[1]), dim=1, largest=False)
+                d = torch.cat([best_d, top.values], 1)
+                i = torch.cat([best_i, top.indices + t], 1)
                 top = torch.topk(d, min(m, d.shape[1]), dim=1, largest=False)
                 best_d, best_i = top.values, torch.gather(i, 1, top.indices)
+            bound = best_d.max(dim=1).values
+            if metric == "cosine":
+                bound = 1.0 + bound / qc.norm(dim=1).clamp_min(1e-30)
+            else:
+                bound = bound + (qc * qc).sum(1)
             out_i.append(best_i)
-            out_b.append(best_d.max(dim=1).values)
+            out_b.append(bound)
         return torch.cat(out_i), torch.cat(out_b)
 
     def _faiss_candidates(
@@ -338,11 +351,14 @@ class FeatureBank:
         x = self.features
         n, dim = x.shape
         m = cand.shape[1]
-        step = max(1, (1 << 22) // max(1, m * dim))
+        xx_all = self._sq_norms()
+        qq_all = (q.double() ** 2).sum(1)
+        step = max(1, (1 << 20) // max(1, m * dim))
         idx_parts, dist_parts = [], []
         for s in range(0, q.shape[0], step):
             c = cand[s : s + step]
-            d = _exact(q[s : s + step].unsqueeze(1), x[c], metric)
+            qq = qq_all[s : s + step].unsqueeze(1)
+            d = _exact(q[s : s + step].unsqueeze(1), x[c], qq, xx_all[c], metric)
             i, dd = _rank(c, d, k)
             idx_parts.append(i)
             dist_parts.append(dd)
@@ -355,13 +371,18 @@ class FeatureBank:
             tol = torch.full_like(bound, 4.0 * eps, dtype=torch.float64)
             kth = dist[:, -1]
         else:
-            xmax = float(self._sq_norms().max())
-            tol = 4.0 * eps * ((q.double() ** 2).sum(1) + xmax)
+            tol = 4.0 * eps * (qq_all + float(xx_all.max()))
             kth = dist[:, -1] ** 2  # the scan compares squared distances
         bad = torch.nonzero(kth >= bound.double() - tol).flatten()
         for r in bad.tolist():
+            qr, qqr = q[r : r + 1].unsqueeze(0), qq_all[r : r + 1].view(1, 1)
             d_all = torch.cat(
-                [_exact(q[r : r + 1], x[t : t + chunk], metric) for t in range(0, n, chunk)]
+                [
+                    _exact(
+                        qr, x[t : t + chunk].unsqueeze(0), qqr, xx_all[t : t + chunk][None], metric
+                    )[0]
+                    for t in range(0, n, chunk)
+                ]
             )
             order = torch.argsort(d_all, stable=True)[:k]
             idx[r], dist[r] = order, d_all[order]

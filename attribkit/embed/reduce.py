@@ -16,6 +16,7 @@ def embed(
     perplexity: float = 30.0,
     pca_dims: int | None = 50,
     max_iter: int | None = None,
+    backend: str = "sklearn",
 ) -> torch.Tensor:
     """Project ``N×D`` features to ``N×dim`` with PCA or t-SNE (scikit-learn).
 
@@ -31,7 +32,11 @@ def embed(
         seed: random seed for t-SNE (and randomized PCA solvers).
         perplexity: t-SNE perplexity; lowered to ``(N − 1) / 3`` for small ``N``.
         pca_dims: dimensions kept before t-SNE (``None``: no reduction).
-        max_iter: t-SNE iterations (scikit-learn's default when ``None``).
+        max_iter: t-SNE iterations, the 250 early-exaggeration ones included (the back end's
+            default when ``None``).
+        backend: ``"sklearn"`` (Barnes–Hut) or ``"opentsne"`` (FFT-accelerated; needs the
+            optional ``openTSNE`` package; measured ~1.3× faster on one core, see
+            docs/perf/looking-inside.md).
 
     Returns:
         ``N×dim`` float32 coordinates on the features' device.
@@ -51,6 +56,8 @@ def embed(
         raise ValueError("features contain NaN or infinite values")
     if method not in ("pca", "tsne"):
         raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}")
+    if backend not in ("sklearn", "opentsne"):
+        raise ValueError(f"backend must be 'sklearn' or 'opentsne', got {backend!r}")
     n, d = features.shape
     if isinstance(dim, bool) or not isinstance(dim, int) or dim <= 0:
         raise ValueError(f"dim must be a positive integer, got {dim!r}")
@@ -72,13 +79,29 @@ def embed(
             raise ValueError(f"Barnes-Hut t-SNE gives 1-3 dimensions, got dim={dim}")
         if pca_dims is not None and d > pca_dims and n > pca_dims:
             x = PCA(n_components=pca_dims, random_state=seed).fit_transform(x)
-        kwargs = {} if max_iter is None else {"max_iter": max_iter}
-        out = TSNE(
-            n_components=dim,
-            perplexity=min(float(perplexity), (n - 1) / 3.0),
-            init="pca",
-            learning_rate="auto",
-            random_state=seed,
-            **kwargs,
-        ).fit_transform(x)
+        perp = min(float(perplexity), (n - 1) / 3.0)
+        if backend == "opentsne":
+            try:
+                import openTSNE
+            except ImportError as err:
+                raise ValueError(
+                    "backend='opentsne' needs the openTSNE package (pip install openTSNE)"
+                ) from err
+            import numpy as np
+
+            okw = {} if max_iter is None else {"n_iter": max(0, max_iter - 250)}
+            emb = openTSNE.TSNE(
+                n_components=dim, perplexity=perp, random_state=seed, n_jobs=1, **okw
+            ).fit(x)
+            out = np.asarray(emb, dtype=np.float64)
+        else:
+            kwargs = {} if max_iter is None else {"max_iter": max_iter}
+            out = TSNE(
+                n_components=dim,
+                perplexity=perp,
+                init="pca",
+                learning_rate="auto",
+                random_state=seed,
+                **kwargs,
+            ).fit_transform(x)
     return torch.as_tensor(out, dtype=torch.float32).to(features.device)

@@ -40,6 +40,16 @@ def test_tsne_separates_clusters_and_is_deterministic() -> None:
     assert torch.equal(c, embed(x, "tsne", perplexity=5, max_iter=500, seed=1))
 
 
+def test_opentsne_backend_separates_clusters() -> None:
+    pytest.importorskip("openTSNE")
+    gen = torch.Generator().manual_seed(0)
+    x = torch.cat([torch.randn(20, 10, generator=gen), torch.randn(20, 10, generator=gen) + 20])
+    c = embed(x, "tsne", perplexity=5, max_iter=500, seed=1, backend="opentsne")
+    d = torch.cdist(c, c) + torch.eye(40) * 1e9
+    label = torch.arange(40) // 20
+    assert torch.equal(label[d.argmin(1)], label)
+
+
 def test_grid_assignment_keeps_a_grid_in_place() -> None:
     ys, xs = torch.meshgrid(torch.arange(3.0), torch.arange(4.0), indexing="ij")
     coords = torch.stack([xs.flatten(), ys.flatten()], 1)
@@ -81,6 +91,8 @@ def test_inputs_unchanged() -> None:
 def test_exception() -> None:
     with pytest.raises(ValueError, match="method"):
         embed(torch.rand(5, 3), "umap")
+    with pytest.raises(ValueError, match="backend"):
+        embed(torch.rand(5, 3), "tsne", backend="cuml")
     with pytest.raises(ValueError, match="N×D"):
         embed(torch.rand(5, 3, 2))
     with pytest.raises(ValueError, match="NaN"):

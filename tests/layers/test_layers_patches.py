@@ -193,8 +193,10 @@ def test_exception() -> None:
     with pytest.raises(ValueError, match="scan"):
         mp.grid(data)
     mp.scan(data)
+    snap = snapshot_world(net, data)
     with pytest.raises(ValueError, match="out of range"):
         mp.patches(data, [7])
+    snap.assert_unchanged()
     with pytest.raises(ValueError, match="channels"):
         merge_topk(TopK.empty(2, 2), TopK.empty(3, 2))
 

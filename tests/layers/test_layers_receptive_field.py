@@ -168,8 +168,14 @@ def test_world_unchanged_after_success_and_exception() -> None:
 
     b = Boom()
     snap = snapshot_world(b)
-    with pytest.raises(RuntimeError, match="boom"):
-        receptive_field(b, "conv", 8)
+    for fn in (receptive_field, analytic_receptive_field, empirical_receptive_field):
+        with pytest.raises(RuntimeError, match="boom"):
+            fn(b, "conv", 8)
+        snap.assert_unchanged()
+    res = _Residual(True).train()
+    snap = snapshot_world(res)
+    with pytest.raises(ValueError, match="not a chain"):
+        analytic_receptive_field(res, "relu", 16)
     snap.assert_unchanged()
 
 

@@ -146,6 +146,16 @@ class FeatureBank:
     ) -> FeatureBank:
         """Build a bank with :func:`attribkit.layers.extract_features` (flattened per image).
 
+        Args:
+            model: the network (left as found).
+            data: an ``N×…`` tensor, a DataLoader or an iterable of batches.
+            layer: the layer whose output is the feature (dotted name or module).
+            pool: ``"avg"``/``"max"`` pools spatial maps first; ``None`` flattens them.
+            batch_size: slice size when ``data`` is a tensor.
+            keep_images: keep ``data`` as the bank's images (tensors only).
+            labels: ``N`` labels to keep with the features.
+            show_progress: progress bar over batches.
+
         Example:
             >>> import torch
             >>> from torch import nn

@@ -382,9 +382,8 @@ class MaxActivatingPatches:
         """
         if reset:
             self.reset()
-        if isinstance(data, torch.Tensor):
-            n = data.shape[0] if data.ndim == 4 else 0
-            self._check_k(n, None)
+        if isinstance(data, torch.Tensor) and self.one_per_image:
+            self._check_k(data.shape[0] if data.ndim == 4 else 0, None)
         total = None
         if isinstance(data, torch.Tensor):
             total = -(-data.shape[0] // self.batch_size)

@@ -117,6 +117,16 @@ def test_memory_does_not_grow_with_data() -> None:
     assert set(sizes) == {small}
 
 
+def test_k_may_exceed_images_when_positions_compete() -> None:
+    mp = MaxActivatingPatches(_spot_net(), "2", k=6, one_per_image=False, show_progress=False)
+    st = mp.scan(_spots(2))  # 2 images × 16 positions
+    assert st.filled().tolist() == [6, 6]
+    with pytest.raises(ValueError, match="32 positions"):
+        MaxActivatingPatches(_spot_net(), "2", k=33, one_per_image=False, show_progress=False).scan(
+            _spots(2)
+        )
+
+
 def test_iterable_scan_equals_tensor_scan() -> None:
     data = _spots(12)
     a = MaxActivatingPatches(

@@ -1,0 +1,75 @@
+"""Class and neuron visualization on EfficientNet-Lite0 with the lecture's presets.
+
+    .venv/bin/python examples/classvis.py [--quick] [--out docs/img/classvis]
+        [--presets yosinski lucent] [--steps N] [--size PX]
+
+Writes ``<preset>.png`` (Egyptian cat, Granny Smith, dumbbell, pool table, one batch),
+``filmstrip.png`` (snapshots of the first class), ``channels.png`` (eight channels of
+``_blocks.10`` in one batch) and prints each target's softmax probability.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from attribkit.io import save_image
+from attribkit.models import efficientnet_lite0, imagenet_classes
+from attribkit.optvis import PRESETS, ClassVisualization, NeuronVisualization
+from attribkit.viz import label, make_grid
+
+CLASSES = [285, 948, 543, 736]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="128 px, 40 steps")
+    ap.add_argument("--out", default="docs/img/classvis", help="folder for the pictures")
+    ap.add_argument("--presets", nargs="+", default=["yosinski", "lucent"], choices=sorted(PRESETS))
+    ap.add_argument("--steps", type=int, default=None, help="steps (default: the preset's)")
+    ap.add_argument("--size", type=int, default=None, help="image size (default 224)")
+    ap.add_argument("--no-channels", action="store_true", help="skip the channel grid")
+    args = ap.parse_args()
+    out = Path(args.out)
+    names = imagenet_classes()
+    model = efficientnet_lite0()
+    size = args.size or (128 if args.quick else 224)
+    steps = args.steps or (40 if args.quick else None)
+    vis = ClassVisualization(model)
+    for preset in args.presets:
+        n = steps or PRESETS[preset].steps
+        res = vis.visualize(
+            CLASSES,
+            preset,
+            steps=n,
+            size=size,
+            seed=0,
+            snapshot_steps=[0, n // 8, n // 4, n // 2, n],
+        )
+        assert res.probs is not None
+        tiles = [
+            label(img, f"{names[c][:16]} {float(p):.3f}")
+            for img, c, p in zip(res.images, CLASSES, res.probs)
+        ]
+        save_image(make_grid(tiles, nrow=4), out / f"{preset}.png")
+        if preset == args.presets[0]:
+            save_image(res.filmstrip(0, size=112), out / "filmstrip.png")
+        probs = ", ".join(f"{c}: {float(p):.4f}" for c, p in zip(CLASSES, res.probs))
+        print(
+            f"{preset}: {n} steps at {size} px, batch of 4, {res.seconds:.0f} s; p(target) {probs}"
+        )
+    if not args.no_channels:
+        chans = list(range(8))
+        nsize, nsteps = (96, 32) if args.quick else (128, 96)
+        nres = NeuronVisualization(model, "_blocks.10").visualize(
+            chans, "lucent", steps=nsteps, size=nsize, seed=0
+        )
+        save_image(
+            make_grid([label(i, f"ch {c}") for i, c in zip(nres.images, chans)], nrow=8),
+            out / "channels.png",
+        )
+        print(f"_blocks.10 channels {chans}: {nsteps} steps at {nsize} px, {nres.seconds:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

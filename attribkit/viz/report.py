@@ -97,7 +97,7 @@ class Report:
         """Write ``index.html`` and return its path."""
         parts = [
             "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-            f"<title>{html.escape(self.title)}</title>",
+            f"<title>{html.escape(self.title)}</title><link rel='icon' href='data:,'>",
             "<meta name='viewport' content='width=device-width, initial-scale=1'>",
             f"<style>{_CSS}</style></head><body>",
             f"<h1>{html.escape(self.title)}</h1>",

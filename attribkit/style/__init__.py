@@ -66,7 +66,7 @@ from attribkit.style.checkpoint import (  # noqa: E402
     load_style_model,
     save_style_model,
 )
-from attribkit.style.stylize import parse_style_args, stylize  # noqa: E402
+from attribkit.style.stylize import parse_style_args, stylize, stylize_files  # noqa: E402
 from attribkit.style.train import StyleSpec, StyleTrainResult, train_style  # noqa: E402
 from attribkit.style.transformer import (  # noqa: E402
     ConditionalInstanceNorm2d,
@@ -87,5 +87,6 @@ __all__ += [
     "save_style_model",
     "style_weights",
     "stylize",
+    "stylize_files",
     "train_style",
 ]

@@ -125,6 +125,7 @@ def save_style_model(
     st_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = st_path.with_name(st_path.name + ".tmp")
     save_file(tensors, str(tmp), metadata={"format": FORMAT})
+    tmp.chmod(0o644)
     meta = {
         "format": FORMAT,
         "version": _VERSION,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -12,7 +13,7 @@ from attribkit._checks import check_image_batch
 from attribkit.layers.state import frozen
 from attribkit.style.transformer import MultiStyleNet, TransformerNet, style_weights_tensor
 
-__all__ = ["stylize", "parse_style_args"]
+__all__ = ["stylize", "parse_style_args", "stylize_files"]
 
 
 def parse_style_args(args: Sequence[str] | str, names: Sequence[str]) -> dict[str, float]:
@@ -193,3 +194,60 @@ def stylize(
             offset += b.shape[0]
             outs.append(torch.cat(res))
     return outs if as_list else outs[0]
+
+
+def stylize_files(
+    images: Sequence[str | Path],
+    styles: Sequence[str] | str,
+    out_dir: str | Path = ".",
+    *,
+    model: str | Path | nn.Module | None = None,
+    size: int | None = None,
+    preserve_color: bool = False,
+    device: str | torch.device | None = None,
+    half: bool = False,
+) -> list[Path]:
+    """Stylize image files and write PNGs: the function behind ``attribkit stylize``.
+
+    Args:
+        images: image paths, or names of bundled images (``chelsea``, …).
+        styles: ``NAME[=w]`` choices (see :func:`parse_style_args`); several make a mix,
+            normalized to sum to 1.
+        out_dir: folder for ``<image stem>_<styles>.png``.
+        model: a saved model path, a loaded network, or ``None`` for the shipped model.
+        size: resize each image's shorter side to this many pixels first (``None``: as is).
+        preserve_color: keep the content's colours (luminance-only transfer).
+        device: where to run (default CPU).
+        half: float16 on CUDA.
+
+    Returns:
+        The written paths.
+    """
+    from attribkit.data import sample_image, sample_names
+    from attribkit.io import load_image, save_image
+    from attribkit.style.checkpoint import load_shipped_model, load_style_model
+
+    if model is None:
+        net: nn.Module = load_shipped_model(device=device)
+    elif isinstance(model, nn.Module):
+        net = model
+    else:
+        net = load_style_model(model, device=device)
+    names = list(getattr(net, "style_names", ["style0"]))
+    mix = parse_style_args(styles, names)
+    tag = "+".join(
+        f"{k}" if len(mix) == 1 else f"{k}{v / sum(mix.values()):.2f}" for k, v in mix.items()
+    )
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for src in images:
+        p = Path(src)
+        if not p.exists() and str(src) in sample_names("all"):
+            x = sample_image(str(src), size=size, crop=None) if size else sample_image(str(src))
+        else:
+            x = load_image(p, size=size)
+        y = stylize(net, x, mix, preserve_color=preserve_color, half=half, normalize_weights=True)
+        assert isinstance(y, torch.Tensor)
+        written.append(save_image(y[0], out / f"{p.stem}_{tag}.png"))
+    return written

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -144,3 +146,21 @@ def test_parse_style_args() -> None:
         parse_style_args(["5"], names)
     with pytest.raises(ValueError, match="bad weight"):
         parse_style_args(["scream=abc"], names)
+
+
+def test_stylize_files(tmp_path: Path) -> None:
+    from attribkit.io import load_image, save_image
+    from attribkit.style import save_style_model, stylize_files
+
+    net = _net().eval()
+    save_style_model(net, tmp_path / "m")
+    save_image(torch.rand(3, 21, 30), tmp_path / "photo.png")
+    world = snapshot_world(net)
+    paths = stylize_files([tmp_path / "photo.png"], ["a=1", "c=3"], tmp_path / "out", model=net)
+    world.assert_unchanged()
+    assert [p.name for p in paths] == ["photo_a0.25+c0.75.png"]
+    assert load_image(paths[0]).shape == (1, 3, 21, 30)
+    paths = stylize_files(["chelsea"], "b", tmp_path / "out", model=tmp_path / "m", size=16)
+    assert paths[0].name == "chelsea_b.png" and load_image(paths[0]).shape[-2] == 16
+    with pytest.raises(ValueError, match="no style called"):
+        stylize_files(["chelsea"], "zz", tmp_path, model=net)

@@ -194,3 +194,36 @@ def test_exception(tmp_path: Path) -> None:
             n_residual=1,
             show_progress=False,
         )
+
+
+def test_vgg_named_backbone_uses_johnson_layers() -> None:
+    from collections import OrderedDict
+
+    from attribkit.style.train import VGG_CONTENT_LAYERS, VGG_STYLE_LAYERS, _default_layers
+
+    # a tiny network with VGG's layer names (real VGG16 is too slow to build in a unit test)
+    layers: OrderedDict[str, nn.Module] = OrderedDict()
+    c = 3
+    for name in ("1_2", "2_2", "3_3", "4_3"):
+        layers[f"conv{name}"] = nn.Conv2d(c, 4, 3, padding=1)
+        layers[f"relu{name}"] = nn.ReLU()
+        c = 4
+    bb = nn.Sequential(layers)
+    assert _default_layers(bb, None, None) == (list(VGG_CONTENT_LAYERS), list(VGG_STYLE_LAYERS))
+    styles, content = _data()
+    seen: list[float] = []
+    r = train_style(
+        styles,
+        content,
+        backbone=bb,
+        steps=1,
+        batch_size=1,
+        crop=16,
+        width=4,
+        n_residual=1,
+        show_progress=False,
+        holdout=(),
+        pad=4,
+        callbacks=[lambda _s, rec: seen.append(rec["style"])],
+    )
+    assert r.steps == 1 and seen and seen[0] > 0

@@ -116,10 +116,9 @@ def match_histograms(source: torch.Tensor, reference: torch.Tensor) -> torch.Ten
 
     Example:
         >>> import torch
-        >>> a, b = torch.rand(1, 3, 8, 8), torch.rand(1, 3, 4, 4)
+        >>> a, b = torch.rand(1, 3, 8, 8), 0.5 * torch.rand(1, 3, 8, 8)
         >>> out = match_histograms(a, b)
-        >>> torch.allclose(out.flatten(2).sort().values[..., ::4], b.flatten(2).sort().values,
-        ...                atol=0.05)
+        >>> torch.equal(out.flatten(2).sort().values, b.flatten(2).sort().values)
         True
     """
     check_image_batch(source, "source")

@@ -173,3 +173,35 @@ def test_nearest_interleaved(benchmark, bank, metric) -> None:
         ratio = v / best["sklearn_brute"]
         benchmark.extra_info[f"ratio_{k}_vs_sklearn"] = round(ratio, 3)
         print(f"{metric} {k}: min {v:.3f} s, {ratio:.2f}x sklearn brute")
+
+
+def _grid_cost():
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    c = rng.standard_normal((1760, 2))
+    c = (c - c.min(0)) / (c.max(0) - c.min(0))
+    gy, gx = np.meshgrid(np.linspace(0, 1, 40), np.linspace(0, 1, 44), indexing="ij")
+    cells = np.stack([gx.ravel(), gy.ravel()], 1)
+    return ((c[:, None, :] - cells[None]) ** 2).sum(-1)
+
+
+def test_grid_assignment_scipy(benchmark) -> None:
+    """1,760 points onto a 40 × 44 grid: scipy's solver (what ``grid_layout`` uses)."""
+    from scipy.optimize import linear_sum_assignment
+
+    benchmark.group = "grid assignment 1760 -> 40x44"
+    cost = _grid_cost()
+    r, q = benchmark.pedantic(lambda: linear_sum_assignment(cost), rounds=2, warmup_rounds=0)
+    benchmark.extra_info["total_cost"] = float(cost[r, q].sum())
+
+
+def test_grid_assignment_lapjv(benchmark) -> None:
+    """The same with lapjv (``pip install lapjv``), when installed."""
+    lapjv = pytest.importorskip("lapjv")
+    import numpy as np
+
+    benchmark.group = "grid assignment 1760 -> 40x44"
+    cost = _grid_cost()
+    rc, _, _ = benchmark.pedantic(lambda: lapjv.lapjv(cost), rounds=2, warmup_rounds=0)
+    benchmark.extra_info["total_cost"] = float(cost[np.arange(len(cost)), rc].sum())

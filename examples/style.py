@@ -47,7 +47,7 @@ def main() -> None:
     model = efficientnet_lite0()
     st = StyleTransfer(model)  # stem + _blocks.0,2,4,7,10 for style, _blocks.4 for content
     size, steps = (128, 40) if args.quick else (256, 300)
-    row_size, row_steps = (112, 30) if args.quick else (160, 150)
+    row_size, row_steps = (112, 30) if args.quick else (128, 100)
     contents = ["chelsea"] if args.quick else ["chelsea", "grace_hopper"]
     paintings = ["starry_night", "scream"]
     print(f"EfficientNet-Lite0, style {st.style_layers}, content {st.content_layers}")

@@ -41,10 +41,10 @@ def main() -> None:
     args = parser.parse_args()
     out = Path(args.out)
     model = efficientnet_lite0()
-    size, steps = (64, 30) if args.quick else (128, 150)
+    size, steps = (64, 30) if args.quick else (96, 100)
     _, style_layers, _ = default_style_layers(model)
-    sets = [list(style_layers[:k]) for k in ([2, 6] if args.quick else [1, 3, 4, 6])]
-    el_size, el_window = (48, 9) if args.quick else (96, 11)
+    sets = [list(style_layers[:k]) for k in ([2, 6] if args.quick else [1, 3, 6])]
+    el_size, el_window = (48, 9) if args.quick else (64, 11)
     rows = []
     srcs = textures(size)
     if args.quick:

@@ -14,6 +14,7 @@ from attribkit.optvis.classvis import (
     yosinski_regularizer,
 )
 from attribkit.optvis.deepdream import DeepDream, DreamResult
+from attribkit.optvis.inversion import FeatureInversion, InversionSweep, inversion_sweep, psnr
 from attribkit.optvis.loop import (
     OptimizationResult,
     OptimizationState,
@@ -59,6 +60,10 @@ from attribkit.optvis.transforms import (
 )
 
 __all__ = [
+    "FeatureInversion",
+    "InversionSweep",
+    "inversion_sweep",
+    "psnr",
     "PRESETS",
     "ClassVisualization",
     "DeepDream",

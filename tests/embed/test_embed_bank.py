@@ -31,6 +31,24 @@ def test_matches_brute_force_in_any_chunking(metric: str) -> None:
         assert torch.all(nb.distances[:, 1:] >= nb.distances[:, :-1])
 
 
+def test_blocks_never_exceed_chunk_size() -> None:
+    gen = torch.Generator().manual_seed(4)
+    x, q = torch.randn(100, 8, generator=gen), torch.randn(40, 8, generator=gen)
+    bank = FeatureBank(x)
+    shapes: list[tuple[int, ...]] = []
+    orig = bank._approx
+
+    def spy(qc, t, chunk, metric):
+        out = orig(qc, t, chunk, metric)
+        shapes.append(tuple(out.shape))
+        return out
+
+    bank._approx = spy  # type: ignore[method-assign]
+    nb = bank.nearest(q, 3, metric="euclidean", chunk_size=16)
+    assert max(max(s) for s in shapes) <= 16  # never a 40 × 100 (let alone N × N) block
+    assert torch.equal(nb.indices, _brute(x, q, 3, "euclidean"))
+
+
 def test_ties_broken_by_lower_index_and_recheck_path() -> None:
     # duplicates: every distance comes in groups of equal values
     base = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [3.0, 3.0]])

@@ -220,6 +220,230 @@ def _guided_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _photo_crops(args: argparse.Namespace, per_image: int, size: int) -> Any:
+    """Random crops of ``--data`` images (a folder) or of the bundled photos."""
+    from attribkit.data import sample_image, sample_names
+    from attribkit.io import load_image
+    from attribkit.layers import random_crops
+
+    if getattr(args, "data", None):
+        folder = Path(args.data)
+        if not folder.is_dir():
+            raise UsageError(f"--data {folder} is not a folder")
+        files = sorted(
+            p for p in folder.rglob("*") if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".bmp"}
+        )
+        if not files:
+            raise UsageError(f"--data {folder} holds no .jpg/.png images")
+        photos = [load_image(f, size=max(size, 256)) for f in files]
+    else:
+        photos = [sample_image(n, size=256) for n in sample_names("photos")]
+    crops, _ = random_crops(photos, per_image, size, seed=args.seed)
+    return crops.to(_device(args))
+
+
+def _run_filters(args: argparse.Namespace) -> int:
+    from attribkit.layers import filter_grid
+
+    model, _ = _model(args)
+    path = _out(args, f"filters-{(args.layer or 'first').replace('.', '_')}.png")
+    filter_grid(model, args.layer, path=path)
+    _written(path)
+    return 0
+
+
+def _run_activations(args: argparse.Namespace) -> int:
+    from attribkit.layers import activation_grid
+
+    model, _ = _model(args)
+    layer = args.layer or "_blocks.2"
+    for name, x in _images(args):
+        grid = activation_grid(model, layer, x)
+        path = _out(args, f"activations-{name}-{layer.replace('.', '_')}.png")
+        grid.save(path)
+        print(f"{name}: layer {layer}, most active channel {grid.most_active}")
+        _written(path)
+    return 0
+
+
+def _run_patches(args: argparse.Namespace) -> int:
+    from attribkit.layers import MaxActivatingPatches
+
+    model, _ = _model(args)
+    layer = args.layer or "_blocks.4"
+    crops = _photo_crops(args, args.crops, 128)
+    mp = MaxActivatingPatches(model, layer, k=args.k, show_progress=not args.no_progress)
+    mp.scan(crops)
+    path = _out(args, f"patches-{layer.replace('.', '_')}.png")
+    mp.grid(crops, mp.top_channels(args.rows), size=64, path=path)
+    print(f"layer {layer}: {len(crops)} crops scanned, receptive field {mp.receptive_field().size}")
+    _written(path)
+    return 0
+
+
+def _digits(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    from attribkit.models import load_digits_tensors, train_digits_cnn
+
+    model, acc = train_digits_cnn(seed=args.seed)
+    x, y = load_digits_tensors()
+    print(f"digits CNN trained (held-out accuracy {acc:.1%})")
+    return model, x, y
+
+
+def _run_neighbors(args: argparse.Namespace) -> int:
+    import torch
+
+    from attribkit.embed import FeatureBank, nearest_pixels, neighbor_grid
+
+    if args.model is None and not getattr(args, "data", None):
+        model, x, y = _digits(args)
+        bank = FeatureBank.from_model(model, x, "flatten", pool=None, show_progress=False)
+        queries = torch.tensor([int(torch.nonzero(y == c)[0]) for c in range(10)])
+    else:
+        model, _ = _model(args)
+        x = _photo_crops(args, args.crops, 128)
+        bank = FeatureBank.from_model(
+            model, x, args.layer or "_bn1", pool="avg", show_progress=not args.no_progress
+        )
+        queries = torch.arange(0, len(x), max(1, len(x) // 8))[:8]
+    nf = bank.nearest(queries, args.k, metric="cosine")
+    npix = nearest_pixels(x, queries, args.k)
+    path = _out(args, "neighbors.png")
+    neighbor_grid(x[queries], x, [nf, npix], size=48, path=path)
+    print("rows: query, then its nearest neighbours in feature space / in pixel space")
+    _written(path)
+    return 0
+
+
+def _run_tsne(args: argparse.Namespace) -> int:
+    from attribkit.embed import embed, grid_layout, scatter_thumbnails
+    from attribkit.layers import extract_features
+
+    model, x, _ = _digits(args)
+    feats = extract_features(model, x, "flatten", show_progress=not args.no_progress)
+    assert not isinstance(feats, dict)
+    coords = embed(feats, args.method, seed=args.seed)
+    side = int(len(x) ** 0.5)
+    n = side * side
+    path = _out(args, f"{args.method}-grid.png")
+    grid_layout(x[:n], coords[:n], side, side, thumb=16, path=path)
+    _written(path)
+    path = _out(args, f"{args.method}-scatter.png")
+    scatter_thumbnails(x, coords, canvas=1024, thumb=16, path=path)
+    _written(path)
+    return 0
+
+
+def _run_classvis(args: argparse.Namespace) -> int:
+    from attribkit.optvis import ClassVisualization, NeuronVisualization
+
+    model, model_name = _model(args)
+    if args.layer:
+        channel = int(args.target or 0)
+        res = NeuronVisualization(model, args.layer).visualize(
+            channel,
+            args.preset,
+            steps=args.steps,
+            size=args.size,
+            seed=args.seed,
+            show_progress=not args.no_progress,
+        )
+        label = f"{args.layer}-ch{channel}"
+    else:
+        from attribkit.models.imagenet import class_index
+
+        try:
+            target = class_index(args.target if args.target is not None else 285)
+        except ValueError as err:
+            raise UsageError(f"--target: {err}") from err
+        res = ClassVisualization(model).visualize(
+            target,
+            args.preset,
+            steps=args.steps,
+            size=args.size,
+            seed=args.seed,
+            show_progress=not args.no_progress,
+        )
+        label = f"class{target}"
+        if res.probs is not None:
+            print(f"{model_name}: class {target}, probability reached {float(res.probs[0]):.3f}")
+    path = _out(args, f"classvis-{label}-{args.preset}.png")
+    res.save(path)
+    _written(path)
+    return 0
+
+
+def _run_dream(args: argparse.Namespace) -> int:
+    from attribkit.io import save_image
+    from attribkit.optvis import DeepDream
+
+    model, _ = _model(args)
+    layer = args.layer or "_blocks.10"
+    for name, x in _images(args):
+        res = DeepDream(model, layer).dream(
+            x,
+            octaves=args.octaves,
+            steps_per_octave=args.steps or 20,
+            seed=args.seed,
+            show_progress=not args.no_progress,
+        )
+        path = save_image(res.images, _out(args, f"dream-{name}-{layer.replace('.', '_')}.png"))
+        _written(path)
+    return 0
+
+
+def _run_fool(args: argparse.Namespace) -> int:
+    from attribkit.adversarial import FoolingImage, fooling_figure
+    from attribkit.io import save_image
+    from attribkit.models.imagenet import class_index
+
+    model, _ = _model(args)
+    try:
+        target = class_index(args.target) if args.target is not None else None
+    except ValueError as err:
+        raise UsageError(f"--target: {err}") from err
+    for name, x in _images(args):
+        fooled, report = FoolingImage(model).perturb(
+            x,
+            target,
+            epsilon=args.epsilon,
+            steps=args.steps or 100,
+            seed=args.seed,
+            show_progress=not args.no_progress,
+        )
+        path = save_image(fooling_figure(x, fooled), _out(args, f"fool-{name}.png"))
+        print(f"{name}: {report.summary()}")
+        _written(path)
+    return 0
+
+
+def _k_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--k", type=int, default=8, help="how many per row")
+    p.add_argument("--crops", type=int, default=16, help="random crops per photo")
+    p.add_argument("--data", help="folder of images to scan instead of the bundled photos")
+
+
+def _patches_arguments(p: argparse.ArgumentParser) -> None:
+    _k_arguments(p)
+    p.add_argument("--rows", type=int, default=8, help="channels to show")
+
+
+def _tsne_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--method", choices=["tsne", "pca"], default="tsne")
+
+
+def _classvis_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--preset", default="yosinski", help="simonyan, yosinski or lucent")
+
+
+def _dream_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--octaves", type=int, default=4)
+
+
+def _fool_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--epsilon", type=float, default=None, help="L∞ budget (default: method's)")
+
+
 IMAGE_OPTS = ("model", "target", "size", "seed", "out", "device", "no-progress", "images")
 
 COMMANDS: list[Command] = [
@@ -267,6 +491,69 @@ COMMANDS: list[Command] = [
         "attribkit grabcut chelsea",
         IMAGE_OPTS,
         _attribution_command("grabcut"),
+    ),
+    Command(
+        "filters",
+        "grid of a conv layer's kernels (first layer as RGB, deeper as grayscale)",
+        "attribkit filters\nattribkit filters --layer _blocks.1._expand_conv",
+        ("model", "layer", "seed", "out", "device", "no-progress"),
+        _run_filters,
+    ),
+    Command(
+        "activations",
+        "a layer's feature maps for an image, as a grayscale grid",
+        "attribkit activations chelsea --layer _blocks.2",
+        (*IMAGE_OPTS, "layer"),
+        _run_activations,
+    ),
+    Command(
+        "patches",
+        "maximally activating patches per channel, cropped to the receptive field",
+        "attribkit patches --layer _blocks.4 --k 6\nattribkit patches --data my_photos/",
+        ("model", "layer", "seed", "out", "device", "no-progress"),
+        _run_patches,
+        _patches_arguments,
+    ),
+    Command(
+        "neighbors",
+        "nearest neighbours in feature space vs pixel space (digits CNN by default)",
+        "attribkit neighbors\nattribkit neighbors --model efficientnet_lite0 --layer _bn1",
+        ("model", "layer", "seed", "out", "device", "no-progress"),
+        _run_neighbors,
+        _k_arguments,
+    ),
+    Command(
+        "tsne",
+        "t-SNE (or PCA) of the digits CNN's features, as a scatter and a full image grid",
+        "attribkit tsne\nattribkit tsne --method pca",
+        ("seed", "out", "no-progress"),
+        _run_tsne,
+        _tsne_arguments,
+    ),
+    Command(
+        "classvis",
+        "class (or, with --layer, channel) visualization by gradient ascent",
+        "attribkit classvis --target 'Granny Smith' --preset yosinski\n"
+        "attribkit classvis --layer _blocks.10 --target 7 --preset lucent",
+        ("model", "layer", "target", "steps", "size", "seed", "out", "device", "no-progress"),
+        _run_classvis,
+        _classvis_arguments,
+    ),
+    Command(
+        "dream",
+        "DeepDream: amplify what a layer sees, over octaves",
+        "attribkit dream grace_hopper --layer _blocks.10",
+        (*IMAGE_OPTS, "layer", "steps"),
+        _run_dream,
+        _dream_arguments,
+    ),
+    Command(
+        "fool",
+        "fooling image: change an image until it is classified as --target",
+        "attribkit fool chelsea --target 'Granny Smith'",
+        (*IMAGE_OPTS, "steps"),
+        _run_fool,
+        _fool_arguments,
     ),
 ]
 
@@ -332,7 +619,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _check_numbers(args: argparse.Namespace) -> None:
-    for name in ("size", "steps", "window", "stride"):
+    for name in ("size", "steps", "window", "stride", "k", "crops", "rows", "octaves"):
         value = getattr(args, name, None)
         if value is not None and value <= 0:
             raise UsageError(f"--{name} must be a positive integer, got {value}")

@@ -160,6 +160,9 @@ def _trace(model: nn.Module, target: nn.Module, x: torch.Tensor) -> _Geom | None
     stack: list[nn.Module] = []
     # last geometry-producing output seen inside each open module, by id(module)
     inner: dict[int, torch.Tensor] = {}
+    # geometry of each open module's input, read before the module ran (in-place modules
+    # such as ReLU(inplace=True) bump the input's version counter)
+    entry: dict[int, _Geom | None] = {}
     result: list[_Geom | None] = []
     handles = []
 
@@ -180,18 +183,22 @@ def _trace(model: nn.Module, target: nn.Module, x: torch.Tensor) -> _Geom | None
     def pre(module: nn.Module, args: tuple) -> None:
         stack.append(module)
         inner.pop(id(module), None)
+        tensors = [a for a in args if isinstance(a, torch.Tensor)]
+        entry[id(module)] = lookup(tensors[0]) if len(tensors) == 1 else None
 
     def post(module: nn.Module, args: tuple, out: object) -> None:
         stack.pop()
         tensors = [a for a in args if isinstance(a, torch.Tensor)]
+        g_src = entry.pop(id(module), None)
         g: _Geom | None = None
         if len(tensors) == 1 and isinstance(out, torch.Tensor) and out.ndim == 4:
             src = tensors[0]
             if isinstance(module, nn.Conv2d):
                 # a conv that padded its input inside itself: continue from that padded tensor
                 eff = inner.get(id(module))
-                inp = eff if eff is not None and lookup(eff) is not None else src
-                gi = lookup(inp)
+                padded = eff is not None and lookup(eff) is not None
+                inp = eff if padded and eff is not None else src
+                gi = lookup(inp) if padded else g_src
                 k, s = _pair(module.kernel_size), _pair(module.stride)
                 d = _pair(module.dilation)
                 pad: Any = module.padding
@@ -207,7 +214,7 @@ def _trace(model: nn.Module, target: nn.Module, x: torch.Tensor) -> _Geom | None
                     ):
                         g = _window(gi, k, s, p, d)
             elif isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
-                gi = lookup(src)
+                gi = g_src
                 k, s = _pair(module.kernel_size), _pair(module.stride or module.kernel_size)
                 p = _pair(module.padding)
                 d = _pair(getattr(module, "dilation", 1))
@@ -218,21 +225,21 @@ def _trace(model: nn.Module, target: nn.Module, x: torch.Tensor) -> _Geom | None
                 ):
                     g = _window(gi, k, s, p, d)
             elif isinstance(module, _PADS):
-                gi = lookup(src)
+                gi = g_src
                 left, _right, top, _bottom = (int(v) for v in module.padding)  # type: ignore
                 if gi is not None:
                     g = _window(gi, (1, 1), (1, 1), (top, left), (1, 1))
             elif isinstance(module, _POINTWISE) and not (
                 isinstance(module, nn.BatchNorm2d) and module.training
             ):
-                gi = lookup(src)
+                gi = g_src
                 if gi is not None and out.shape[-2:] == src.shape[-2:]:
                     g = gi
             else:
                 from attribkit.models.normalize import Normalize
 
                 if isinstance(module, Normalize):
-                    gi = lookup(src)
+                    gi = g_src
                     g = gi if gi is not None and out.shape == src.shape else None
         store(out, g)
         if module is target:

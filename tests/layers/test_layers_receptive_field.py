@@ -71,6 +71,26 @@ def test_hand_worked_stack() -> None:
     assert receptive_field(net, "2", 32).start == (-2, -2)
 
 
+def test_inplace_relu_keeps_the_chain() -> None:
+    net = nn.Sequential(
+        nn.Conv2d(3, 4, 3), nn.ReLU(inplace=True), nn.Conv2d(4, 4, 3), nn.ReLU(inplace=True)
+    )
+    rf = receptive_field(net, "3", 16)
+    assert (rf.method, rf.size, rf.jump, rf.start) == ("analytic", (5, 5), (1, 1), (0, 0))
+
+
+def test_torchvision_resnet_falls_back() -> None:
+    from torchvision.models import resnet18
+
+    net = resnet18().eval()  # `out += identity` in place, then ReLU(inplace=True)
+    assert receptive_field(net, "maxpool", 64).method == "analytic"
+    assert receptive_field(net, "layer1.0.conv1", 64).method == "analytic"
+    rf = receptive_field(net, "layer1.0", 64)
+    assert rf.method == "empirical"
+    # stem 7×7/2 (7), maxpool 3×3/2 (11, j4), then two 3×3 convs of the block (+8, +8)
+    assert rf.size == (27, 27) and rf.jump == (4, 4)
+
+
 def test_dilation_rectangular_and_avgpool() -> None:
     # conv k(3,1) d2: r=(5,1); avgpool k3 s3 p1: r=(5+2,1+2)=(7,3), j=3, start=(-1-... )
     net = nn.Sequential(nn.Conv2d(1, 1, (3, 1), dilation=2), nn.AvgPool2d(3, 3, padding=1))

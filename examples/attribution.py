@@ -19,6 +19,7 @@ from attribkit import (
     saliency_map,
     sample_image,
     save_image,
+    to_pil,
 )
 from attribkit.viz import attribution_figure, label, make_grid
 
@@ -52,7 +53,8 @@ def main() -> None:
             signs={"occlusion": "positive", "Grad-CAM": "positive"},
             cmap=None,
         )
-        save_image(fig, out / f"{name}.png")
+        # a 256-colour palette keeps the docs' PNGs small
+        save_image(to_pil(fig).quantize(256), out / f"{name}.png", optimize=True)
         mask = saliency_grabcut(x, maps["saliency"])
         cut = x * mask.to(x.dtype)
         save_image(

@@ -59,7 +59,7 @@ def main() -> None:
     show = slice(0, 4)  # four queries keep the picture small
     feat_s = type(feat)(feat.indices[show], feat.distances[show], feat.metric, feat.backend)
     pix_s = type(pix)(pix.indices[show], pix.distances[show], pix.metric, pix.backend)
-    neighbor_grid(crops[qs[show]], crops, [feat_s, pix_s], size=48, path=out / "photos.png")
+    neighbor_grid(crops[qs[show]], crops, [feat_s, pix_s], size=40, path=out / "photos.png")
     every = torch.arange(len(crops))
     print(
         f"photos: {len(crops)} crops; 3-NN from the same photo "

@@ -185,6 +185,7 @@ class FeatureBank:
 
     @property
     def dim(self) -> int:
+        """Feature dimensions ``D``."""
         return int(self.features.shape[1])
 
     # -- search ------------------------------------------------------------------------------

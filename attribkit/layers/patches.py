@@ -62,6 +62,7 @@ class TopK:
 
     @property
     def k(self) -> int:
+        """Slots per channel."""
         return int(self.values.shape[1])
 
     def numel(self) -> int:
@@ -73,6 +74,7 @@ class TopK:
         return (self.index >= 0).sum(dim=1)
 
     def to(self, device: torch.device | str) -> TopK:
+        """The same state on ``device`` (e.g. before an ``all_gather``)."""
         return TopK(*(t.to(device) for t in (self.values, self.index, self.y, self.x)))
 
 

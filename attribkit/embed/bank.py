@@ -33,6 +33,16 @@ def faiss_available() -> bool:
     return True
 
 
+def _faiss_gpus() -> int:
+    """GPUs visible to faiss (0 without faiss, or with the CPU-only build)."""
+    try:
+        import faiss
+    except ImportError:
+        return 0
+    get = getattr(faiss, "get_num_gpus", None)
+    return int(get()) if get is not None else 0
+
+
 @dataclass
 class Neighbors:
     """Result of :meth:`FeatureBank.nearest`.
@@ -143,6 +153,7 @@ class FeatureBank:
         keep_images: bool = False,
         labels: torch.Tensor | None = None,
         show_progress: bool = True,
+        distributed: bool | None = None,
     ) -> FeatureBank:
         """Build a bank with :func:`attribkit.layers.extract_features` (flattened per image).
 
@@ -155,6 +166,10 @@ class FeatureBank:
             keep_images: keep ``data`` as the bank's images (tensors only).
             labels: ``N`` labels to keep with the features.
             show_progress: progress bar over batches.
+            distributed: shard the data over the ranks of the initialised
+                ``torch.distributed`` group and all-gather the features (``None``: whenever
+                a group of more than one process is initialised); every rank gets the
+                one-process bank, row for row (see :func:`attribkit.layers.extract_features`).
 
         Example:
             >>> import torch
@@ -174,6 +189,7 @@ class FeatureBank:
             pool=pool,
             flatten=True,
             show_progress=show_progress,
+            distributed=distributed,
         )
         assert isinstance(feats, torch.Tensor)
         images = data if keep_images and isinstance(data, torch.Tensor) else None
@@ -227,8 +243,10 @@ class FeatureBank:
             metric: ``"cosine"`` (distance ``1 − cos``) or ``"euclidean"``.
             chunk_size: bank rows (and queries) per block; memory is
                 ``O(chunk_size² + M·k)``, never ``N × N``.
-            backend: ``"auto"`` (faiss when installed and the bank has ≥ 20,000 rows on the
-                CPU), ``"torch"`` or ``"faiss"``.
+            backend: ``"auto"`` (faiss when installed and the bank has ≥ 20,000 rows, on the
+                CPU, or on the bank's GPU with a GPU build of faiss), ``"torch"`` or
+                ``"faiss"``. The candidates are re-ranked exactly either way, so the result,
+                tie order included, does not depend on the back end.
             exclude_self: when the query is given by indices, leave each query out of its
                 own neighbours.
             margin: extra candidates per query for the exact re-ranking (default ``k + 8``).
@@ -261,8 +279,8 @@ class FeatureBank:
         use_faiss = backend == "faiss" or (
             backend == "auto"
             and n >= 20_000
-            and self.features.device.type == "cpu"
             and faiss_available()
+            and (self.features.device.type == "cpu" or _faiss_gpus() > 0)
         )
         m = min(n, kk + (margin if margin is not None else k + 8))
         x = self.features
@@ -343,6 +361,10 @@ class FeatureBank:
             index: Any = faiss.IndexFlatIP(x.shape[1])
         else:
             index = faiss.IndexFlatL2(x.shape[1])
+        if self.features.device.type == "cuda" and _faiss_gpus() > 0:
+            res = faiss.StandardGpuResources()
+            dev = self.features.device.index or 0
+            index = faiss.index_cpu_to_gpu(res, dev, index)
         index.add(np.ascontiguousarray(x, dtype=np.float32))
         d, i = index.search(np.ascontiguousarray(qq, dtype=np.float32), m)
         d_t = torch.from_numpy(d).to(self.features.device)
@@ -401,8 +423,15 @@ class FeatureBank:
 
     # -- persistence -------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
-        """Write the bank to one ``.safetensors`` file (tensors + JSON metadata)."""
+        """Write the bank to one ``.safetensors`` file (tensors + JSON metadata).
+
+        The file is written under a temporary name and renamed when complete, so a crash
+        never leaves a file that looks like a bank. In a distributed run, call it on rank 0
+        only (:func:`attribkit.layers.distributed.is_main_process`).
+        """
         from safetensors.torch import save_file
+
+        from attribkit.layers.distributed import atomic_path
 
         tensors = {
             "features": self.features.detach().cpu().contiguous(),
@@ -413,8 +442,8 @@ class FeatureBank:
         if self.labels is not None:
             tensors["labels"] = self.labels.detach().cpu().contiguous()
         p = Path(path)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        save_file(tensors, str(p), metadata={"attribkit": json.dumps(self.meta)})
+        with atomic_path(p) as tmp:
+            save_file(tensors, str(tmp), metadata={"attribkit": json.dumps(self.meta)})
         return p
 
     @classmethod

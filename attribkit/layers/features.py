@@ -98,6 +98,7 @@ def extract_features(
     out_device: torch.device | str | None = None,
     channels_last: bool = False,
     show_progress: bool = True,
+    distributed: bool | None = None,
 ) -> torch.Tensor | dict[str, torch.Tensor]:
     """Stream ``data`` through ``model`` under ``no_grad`` and return the layers' outputs.
 
@@ -121,12 +122,20 @@ def extract_features(
             convolutions on CPUs; the model is not changed; models that call ``.view`` on
             activations may reject it).
         show_progress: show a progress bar over batches.
+        distributed: shard the data across the ranks of the initialised
+            ``torch.distributed`` process group and all-gather the result (``None``: when a
+            group of more than one process is initialised). ``data`` must then be a tensor,
+            a Dataset or a loader from
+            :func:`attribkit.layers.distributed.image_folder_loader`; each rank computes
+            whole batches of the one-process run, so every rank gets exactly the
+            one-process result.
 
     Returns:
         A tensor ``N×…`` for one layer, else ``{name: tensor}``.
 
     Raises:
         ValueError: unknown layer, empty data, bad ``pool``, or a layer that did not run.
+        RuntimeError: in a distributed run, another rank failed or died.
 
     Example:
         >>> import torch
@@ -147,6 +156,70 @@ def extract_features(
         resolve_layer(model, r)
     device = _model_device(model)
     dest = torch.device(out_device) if out_device is not None else device
+    from attribkit.layers.distributed import gather_cat, gather_results, is_distributed, local_shard
+
+    use_dist = is_distributed() if distributed is None else (distributed and is_distributed())
+    if not use_dist:
+        chunks = _extract_local(
+            model,
+            data,
+            refs,
+            keys,
+            batch_size,
+            pool,
+            flatten,
+            truncate,
+            dest,
+            device,
+            channels_last,
+            show_progress,
+        )
+        if chunks is None:
+            raise ValueError("data is empty: no batch was produced")
+        result = {k: torch.cat(v) for k, v in chunks.items()}
+        return result[keys[0]] if single else result
+    part, _, _ = local_shard(data, batch_size)
+
+    def _local() -> dict[str, torch.Tensor] | None:
+        ch = _extract_local(
+            model,
+            part,
+            refs,
+            keys,
+            batch_size,
+            pool,
+            flatten,
+            truncate,
+            torch.device("cpu"),
+            device,
+            channels_last,
+            show_progress,
+        )
+        return None if ch is None else {k: torch.cat(v) for k, v in ch.items()}
+
+    parts = gather_results(_local)
+    result = {}
+    for k in keys:
+        t = gather_cat([p[k] if p is not None else None for p in parts])
+        result[k] = t.to(dest) if dest is not None else t
+    return result[keys[0]] if single else result
+
+
+def _extract_local(
+    model: nn.Module,
+    data: torch.Tensor | Iterable[Any],
+    refs: list[LayerRef],
+    keys: list[str],
+    batch_size: int,
+    pool: str | None,
+    flatten: bool,
+    truncate: bool,
+    dest: torch.device | None,
+    device: torch.device | None,
+    channels_last: bool,
+    show_progress: bool,
+) -> dict[str, list[torch.Tensor]] | None:
+    """The one-process scan: per layer, the list of per-batch outputs (None: no batch)."""
     chunks: dict[str, list[torch.Tensor]] = {k: [] for k in keys}
     total = len(data) if hasattr(data, "__len__") else None  # type: ignore[arg-type]
     if isinstance(data, torch.Tensor):
@@ -180,6 +253,5 @@ def extract_features(
                     out = pool_features(out, pool, flatten)
                 chunks[k].append(out.to(dest) if dest is not None else out)
     if not chunks[keys[0]]:
-        raise ValueError("data is empty: no batch was produced")
-    result = {k: torch.cat(v) for k, v in chunks.items()}
-    return result[keys[0]] if single else result
+        return None
+    return chunks

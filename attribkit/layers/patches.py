@@ -375,22 +375,49 @@ class MaxActivatingPatches:
         self.n_images = max(self.n_images, start + batch.shape[0])
         return self.state
 
-    def scan(self, data: torch.Tensor | Iterable[Any], *, reset: bool = True) -> TopK:
+    def scan(
+        self,
+        data: torch.Tensor | Iterable[Any],
+        *,
+        reset: bool = True,
+        distributed: bool | None = None,
+    ) -> TopK:
         """Scan a tensor ``N×C×H×W``, a DataLoader or an iterable of batches.
+
+        Under ``torch.distributed`` (``distributed=None``: whenever a process group of more
+        than one process is initialised) every rank scans its own exact shard of whole
+        batches (see :mod:`attribkit.layers.distributed`), keeps its local top-k per channel,
+        and the ranks all-gather the ``k`` candidates per channel and merge them with
+        :func:`merge_topk`: every rank ends with exactly the one-process state, ties
+        included. ``data`` must then be a tensor, a Dataset or a loader from
+        :func:`attribkit.layers.distributed.image_folder_loader`.
 
         Raises:
             ValueError: fewer images (or positions) than ``k``, a layer without spatial
                 output, or mixed image sizes.
+            RuntimeError: in a distributed run, another rank failed or died.
         """
+        from attribkit.layers.distributed import gather_results, is_distributed, local_shard
+
         if reset:
             self.reset()
+        use_dist = is_distributed() if distributed is None else (distributed and is_distributed())
+        if use_dist:
+            return self._scan_distributed(data, local_shard, gather_results)
         if isinstance(data, torch.Tensor) and self.one_per_image:
             self._check_k(data.shape[0] if data.ndim == 4 else 0, None)
+        self._scan_local(data, None)
+        if self.state is None:
+            raise ValueError("data is empty: no batch was produced")
+        self._check_k(self.n_images, self.output_size)
+        return self.state
+
+    def _scan_local(self, data: Any, start: int | None) -> None:
         total = None
         if isinstance(data, torch.Tensor):
             total = -(-data.shape[0] // self.batch_size)
         elif hasattr(data, "__len__"):
-            total = len(data)  # type: ignore[arg-type]
+            total = len(data)
         bar = tqdm(
             iter_batches(data, self.batch_size),
             total=total,
@@ -398,10 +425,40 @@ class MaxActivatingPatches:
             disable=not self.show_progress,
             leave=False,
         )
+        pos = start
         for batch in bar:
-            self.update(batch)
-        if self.state is None:
-            raise ValueError("data is empty: no batch was produced")
+            self.update(batch, pos)
+            if pos is not None:
+                pos += batch.shape[0]
+
+    def _scan_distributed(self, data: Any, local_shard: Any, gather_results: Any) -> TopK:
+        part, start, n = local_shard(data, self.batch_size)
+        if isinstance(data, torch.Tensor) and self.one_per_image:
+            self._check_k(n if data.ndim == 4 else 0, None)
+
+        def _local() -> tuple[TopK | None, tuple[int, int] | None, tuple[int, int] | None]:
+            self._scan_local(part, start)
+            st = None if self.state is None else self.state.to("cpu")
+            return st, self.input_size, self.output_size
+
+        parts = gather_results(_local)
+        sizes = {p[1] for p in parts if p[0] is not None}
+        if len(sizes) > 1:
+            raise ValueError(
+                f"all images must have the same size for one scan: the ranks saw {sorted(sizes)}"
+            )
+        merged: TopK | None = None
+        for st, in_hw, out_hw in parts:
+            if st is None:
+                continue
+            merged = st if merged is None else merge_topk(merged, st, self.k)
+            self.input_size, self.output_size = in_hw, out_hw
+        if merged is None:
+            raise ValueError("data is empty: no batch was produced on any rank")
+        p = next(iter(self.model.parameters()), None)
+        self.state = merged.to(p.device) if p is not None else merged
+        self.n_images = n
+        self._rf = None
         self._check_k(self.n_images, self.output_size)
         return self.state
 

@@ -49,7 +49,17 @@ def main() -> None:
         "--ship", action="store_true", help="copy the final model to attribkit/data/multistyle.*"
     )
     ap.add_argument("--no-progress", action="store_true")
+    ap.add_argument(
+        "--plot-logs",
+        nargs="+",
+        metavar="LOG:STYLE_WEIGHT",
+        help="only plot OUT/training-loss.png from the 'step N: ...' lines of training logs "
+        "(one per resumed phase, each with the style weight it used)",
+    )
     args = ap.parse_args()
+    if args.plot_logs:
+        _plot_logs(args.plot_logs, Path(args.out) / "training-loss.png")
+        return
     if args.threads:
         torch.set_num_threads(args.threads)
     run_dir = Path(args.run_dir)
@@ -118,6 +128,47 @@ def _plot_history(history: list[dict[str, float]], path: Path) -> None:
     ax.set_ylabel("weighted loss (batch mean)")
     ax.legend()
     fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _plot_logs(specs: list[str], path: Path) -> None:
+    """Unweighted content and Gram losses per step from the logs of several resumed phases."""
+    import re
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pat = re.compile(r"step (\d+): loss=([\d.e+-]+), content=([\d.e+-]+), style=([\d.e+-]+)")
+    steps, content, style, bounds = [], [], [], []
+    for spec in specs:
+        log, _, sw = spec.rpartition(":")
+        weight = float(sw)
+        first = True
+        for m in pat.finditer(Path(log).read_text(errors="replace")):
+            step = int(m.group(1))
+            if steps and step <= steps[-1]:
+                continue
+            if first:
+                bounds.append((steps[-1] if steps else 0, weight))
+            first = False
+            steps.append(step)
+            content.append(float(m.group(3)))
+            style.append(float(m.group(4)) / weight)
+    fig, ax = plt.subplots(figsize=(5.5, 3.2), dpi=100)
+    ax.plot(steps, content, label="content loss (‖F − Fc‖² / ‖Fc‖²)")
+    ax.plot(steps, style, label="Gram loss, mean over layers")
+    for step, weight in bounds:
+        if step:
+            ax.axvline(step, color="grey", lw=0.8, ls="--")
+        ax.text(step, max(content), f" style weight {weight:g}", fontsize=7, va="top")
+    ax.set_yscale("log")
+    ax.set_xlabel("step (batch of 4 crops, 128 px)")
+    ax.legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
     plt.close(fig)
 

@@ -362,7 +362,8 @@ def train_style(
         steps: total optimizer steps (resuming continues up to this number).
         batch_size: crops per step and per process.
         crop: crop size in pixels (a multiple of 4).
-        content_size: content images are loaded with this shorter side (default ``2·crop``).
+        content_size: content images are loaded with this shorter side (default ``2·crop``);
+            bundled photos (given by name) are also center-cropped to a square of this size.
         lr: Adam learning rate.
         width: first-layer width of a new network (Johnson: 32).
         n_residual: residual blocks of a new network (Johnson: 5).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,15 @@ import torch
 
 from attribkit.style import MultiStyleNet, TransformerNet, load_style_model, save_style_model
 from attribkit.style.checkpoint import read_style_metadata
+
+
+@pytest.fixture(autouse=True)
+def _one_thread() -> Iterator[None]:
+    # tiny tensors: extra threads only add synchronization (badly so on a busy machine)
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
 
 
 def _net() -> MultiStyleNet:

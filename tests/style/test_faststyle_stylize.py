@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,15 @@ from attribkit.style import (
 )
 from attribkit.style.stylize import _rgb_to_yiq
 from attribkit.testing import snapshot_world
+
+
+@pytest.fixture(autouse=True)
+def _one_thread() -> Iterator[None]:
+    # tiny tensors: extra threads only add synchronization (badly so on a busy machine)
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
 
 
 def _net() -> MultiStyleNet:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,15 @@ from torch import nn
 from attribkit.style import MultiStyleNet, StyleSpec, load_style_model, train_style
 from attribkit.style.checkpoint import read_style_metadata
 from attribkit.testing import snapshot_world
+
+
+@pytest.fixture(autouse=True)
+def _one_thread() -> Iterator[None]:
+    # tiny tensors: extra threads only add synchronization (badly so on a busy machine)
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
 
 
 def _backbone() -> nn.Module:

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import torch
 
 from attribkit.style import ConditionalInstanceNorm2d, MultiStyleNet, TransformerNet, style_weights
+
+
+@pytest.fixture(autouse=True)
+def _one_thread() -> Iterator[None]:
+    # tiny tensors: extra threads only add synchronization (badly so on a busy machine)
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
 
 
 def _net(n_styles: int = 3, names: list[str] | None = None) -> MultiStyleNet:

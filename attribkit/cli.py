@@ -221,23 +221,27 @@ def _guided_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _photo_crops(args: argparse.Namespace, per_image: int, size: int) -> Any:
-    """Random crops of ``--data`` images (a folder) or of the bundled photos."""
+    """Random crops of the bundled photos, or a (per-rank) DataLoader over ``--data``."""
     from attribkit.data import sample_image, sample_names
-    from attribkit.io import load_image
     from attribkit.layers import random_crops
+    from attribkit.layers.distributed import image_folder_loader
 
     if getattr(args, "data", None):
         folder = Path(args.data)
         if not folder.is_dir():
             raise UsageError(f"--data {folder} is not a folder")
-        files = sorted(
-            p for p in folder.rglob("*") if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".bmp"}
-        )
-        if not files:
-            raise UsageError(f"--data {folder} holds no .jpg/.png images")
-        photos = [load_image(f, size=max(size, 256)) for f in files]
-    else:
-        photos = [sample_image(n, size=256) for n in sample_names("photos")]
+        try:
+            return image_folder_loader(
+                folder,
+                size,
+                batch_size=16,
+                workers=getattr(args, "workers", 0) or 0,
+                crops_per_image=per_image,
+                seed=args.seed,
+            )
+        except ValueError as err:
+            raise UsageError(f"--data: {err}") from err
+    photos = [sample_image(n, size=256) for n in sample_names("photos")]
     crops, _ = random_crops(photos, per_image, size, seed=args.seed)
     return crops.to(_device(args))
 
@@ -268,16 +272,32 @@ def _run_activations(args: argparse.Namespace) -> int:
 
 def _run_patches(args: argparse.Namespace) -> int:
     from attribkit.layers import MaxActivatingPatches
+    from attribkit.layers.distributed import (
+        atomic_path,
+        process_group_from_env,
+        quiet_unless_main,
+        rank_device,
+    )
 
-    model, _ = _model(args)
-    layer = args.layer or "_blocks.4"
-    crops = _photo_crops(args, args.crops, 128)
-    mp = MaxActivatingPatches(model, layer, k=args.k, show_progress=not args.no_progress)
-    mp.scan(crops)
-    path = _out(args, f"patches-{layer.replace('.', '_')}.png")
-    mp.grid(crops, mp.top_channels(args.rows), size=64, path=path)
-    print(f"layer {layer}: {len(crops)} crops scanned, receptive field {mp.receptive_field().size}")
-    _written(path)
+    # under torchrun every rank scans its shard; rank 0 merges exactly and writes
+    with process_group_from_env(args.device), quiet_unless_main() as main:
+        model, _ = _model(args)
+        model = model.to(rank_device(_device(args)))
+        layer = args.layer or "_blocks.4"
+        data = _photo_crops(args, args.crops, 128)
+        mp = MaxActivatingPatches(
+            model, layer, k=args.k, show_progress=main and not args.no_progress
+        )
+        mp.scan(data)
+        if not main:
+            return 0
+        images = getattr(data, "dataset", data)
+        path = _out(args, f"patches-{layer.replace('.', '_')}.png")
+        with atomic_path(path) as tmp:
+            mp.grid(images, mp.top_channels(args.rows), size=64, path=tmp)
+        rf = mp.receptive_field().size
+        print(f"layer {layer}: {mp.n_images} crops scanned, receptive field {rf}")
+        _written(path)
     return 0
 
 
@@ -294,24 +314,42 @@ def _run_neighbors(args: argparse.Namespace) -> int:
     import torch
 
     from attribkit.embed import FeatureBank, nearest_pixels, neighbor_grid
+    from attribkit.layers.distributed import (
+        atomic_path,
+        gather_images,
+        process_group_from_env,
+        quiet_unless_main,
+        rank_device,
+    )
 
-    if args.model is None and not getattr(args, "data", None):
-        model, x, y = _digits(args)
-        bank = FeatureBank.from_model(model, x, "flatten", pool=None, show_progress=False)
-        queries = torch.tensor([int(torch.nonzero(y == c)[0]) for c in range(10)])
-    else:
-        model, _ = _model(args)
-        x = _photo_crops(args, args.crops, 128)
-        bank = FeatureBank.from_model(
-            model, x, args.layer or "_bn1", pool="avg", show_progress=not args.no_progress
-        )
-        queries = torch.arange(0, len(x), max(1, len(x) // 8))[:8]
-    nf = bank.nearest(queries, args.k, metric="cosine")
-    npix = nearest_pixels(x, queries, args.k)
-    path = _out(args, "neighbors.png")
-    neighbor_grid(x[queries], x, [nf, npix], size=48, path=path)
-    print("rows: query, then its nearest neighbours in feature space / in pixel space")
-    _written(path)
+    # under torchrun every rank extracts its shard; the bank is gathered, rank 0 writes
+    with process_group_from_env(args.device), quiet_unless_main() as main:
+        if args.model is None and not getattr(args, "data", None):
+            model, x, y = _digits(args)
+            bank = FeatureBank.from_model(model, x, "flatten", pool=None, show_progress=False)
+            queries = torch.tensor([int(torch.nonzero(y == c)[0]) for c in range(10)])
+        else:
+            model, _ = _model(args)
+            model = model.to(rank_device(_device(args)))
+            data = _photo_crops(args, args.crops, 128)
+            bank = FeatureBank.from_model(
+                model,
+                data,
+                args.layer or "_bn1",
+                pool="avg",
+                show_progress=main and not args.no_progress,
+            )
+            x = data if isinstance(data, torch.Tensor) else gather_images(data)
+            queries = torch.arange(0, len(x), max(1, len(x) // 8))[:8]
+        if not main:
+            return 0
+        nf = bank.nearest(queries, args.k, metric="cosine")
+        npix = nearest_pixels(x, queries, args.k)
+        path = _out(args, "neighbors.png")
+        with atomic_path(path) as tmp:
+            neighbor_grid(x[queries], x, [nf, npix], size=48, path=tmp)
+        print("rows: query, then its nearest neighbours in feature space / in pixel space")
+        _written(path)
     return 0
 
 

@@ -34,6 +34,10 @@ __all__ = [
     "local_shard",
     "gather_results",
     "barrier",
+    "process_group_from_env",
+    "rank_device",
+    "gather_images",
+    "quiet_unless_main",
 ]
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
@@ -344,3 +348,83 @@ def gather_results(compute: Any) -> list[Any]:
         if isinstance(p, _Failed):
             raise RuntimeError(f"rank {r} failed during the distributed scan: {p.message}")
     return parts
+
+
+def rank_device(device: torch.device | str) -> torch.device:
+    """The device this rank should use: ``cuda`` becomes ``cuda:LOCAL_RANK`` under torchrun.
+
+    Example:
+        >>> rank_device("cpu")
+        device(type='cpu')
+    """
+    dev = torch.device(device)
+    local = os.environ.get("LOCAL_RANK")
+    if dev.type == "cuda" and dev.index is None and local is not None:
+        return torch.device("cuda", int(local))
+    return dev
+
+
+@contextmanager
+def process_group_from_env(
+    device: torch.device | str = "cpu", timeout_s: float = 1800.0
+) -> Iterator[tuple[int, int]]:
+    """Join the process group that ``torchrun`` describes in the environment, for a block.
+
+    With ``WORLD_SIZE`` > 1 in the environment (``torchrun``, or ``srun`` with the variables
+    set) and no group yet, this calls ``torch.distributed.init_process_group`` (``env://``;
+    NCCL for a CUDA device, else gloo) and destroys the group on exit. Otherwise it does
+    nothing, so the same code runs in one process. Yields ``(rank, world_size)``.
+
+    Example:
+        >>> with process_group_from_env() as (rank, world):
+        ...     print(rank, world)
+        0 1
+    """
+    import datetime
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    created = False
+    if world > 1 and dist.is_available() and not dist.is_initialized():
+        dev = rank_device(device)
+        backend = "nccl" if dev.type == "cuda" else "gloo"
+        if dev.type == "cuda":
+            torch.cuda.set_device(dev)
+        dist.init_process_group(
+            backend, init_method="env://", timeout=datetime.timedelta(seconds=timeout_s)
+        )
+        created = True
+    try:
+        yield dist_info()
+    finally:
+        if created and dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def gather_images(loader: Any, batch_size: int = 32) -> torch.Tensor:
+    """All images of a (sharded) loader, tensor or Dataset, gathered in global order.
+
+    Every rank reads only its own shard; the result is the whole ``N×C×H×W`` data set on
+    every rank (for pixel-space neighbours and pictures of small data sets).
+    """
+    from torch import nn
+
+    from attribkit.layers.features import extract_features
+
+    out = extract_features(
+        nn.Sequential(nn.Identity()), loader, "0", batch_size=batch_size, show_progress=False
+    )
+    assert isinstance(out, torch.Tensor)
+    return out
+
+
+@contextmanager
+def quiet_unless_main() -> Iterator[bool]:
+    """Silence ``print`` (stdout) on ranks other than 0; yields whether this is rank 0."""
+    import contextlib
+    import io
+
+    if is_main_process():
+        yield True
+        return
+    with contextlib.redirect_stdout(io.StringIO()):
+        yield False

@@ -10,8 +10,9 @@ hooks (role ``peer``), at 256 and 512 px.
 Efros–Leung: the vectorized :func:`attribkit.style.efros_leung` against the straightforward
 reference loop below (one Python loop over sample windows per pixel), on the same problem.
 
-OMP_NUM_THREADS=1 python -m pytest benchmarks/bench_style.py --benchmark-only \
-    --benchmark-json=bench-style.json && python benchmarks/report.py bench-style.json
+OMP_NUM_THREADS=1 .venv/bin/python -m pytest benchmarks/bench_style.py -o addopts="" \
+    --benchmark-enable --benchmark-json=bench-style.json
+.venv/bin/python benchmarks/report.py bench-style.json
 """
 
 from __future__ import annotations

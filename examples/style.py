@@ -46,7 +46,7 @@ def main() -> None:
     only = set(args.only.split(",")) if args.only else everything
     model = efficientnet_lite0()
     st = StyleTransfer(model)  # stem + _blocks.0,2,4,7,10 for style, _blocks.4 for content
-    size, steps = (128, 40) if args.quick else (256, 300)
+    size, steps = (128, 40) if args.quick else (256, 200)
     row_size, row_steps = (112, 30) if args.quick else (128, 100)
     contents = ["chelsea"] if args.quick else ["chelsea", "grace_hopper"]
     paintings = ["starry_night", "scream"]
@@ -63,7 +63,8 @@ def main() -> None:
             for p in paintings:
                 img, cap = run(st, x, sample_image(p, size=size), f"{c} x {p}", steps=steps)
                 tiles.append(label(img, cap))
-        save_image(make_grid(tiles, nrow=1 + len(paintings)), out / "grid.png")
+            # saved after each content row, so a long run leaves a picture early
+            save_image(make_grid(tiles, nrow=1 + len(paintings)), out / "grid.png")
 
     x = sample_image("chelsea", size=row_size)
     starry = sample_image("starry_night", size=row_size)

@@ -26,10 +26,14 @@ from attribkit.layers.distributed import (
     ShardSampler,
     atomic_path,
     dist_info,
+    gather_images,
     gather_results,
     image_folder_loader,
     is_main_process,
     local_shard,
+    process_group_from_env,
+    quiet_unless_main,
+    rank_device,
     shard_range,
 )
 from attribkit.testing import snapshot_world
@@ -147,6 +151,7 @@ def _crash_job(rank: int, outdir: str, payload: Any) -> None:
     for mode in ("raise", "die"):
         net = nn.Sequential(_Bomb(mode), model)
         mp_ = MaxActivatingPatches(net, "1.3", k=K, batch_size=4, show_progress=False)
+        snap = snapshot_world(net, x)
         try:
             st = mp_.scan(x)
             with atomic_path(Path(outdir) / f"result-{mode}.pt") as tmp:
@@ -154,6 +159,7 @@ def _crash_job(rank: int, outdir: str, payload: Any) -> None:
                 if mode == "die":  # only reached if the crash went unnoticed
                     raise AssertionError("the scan survived a dead rank")
         except Exception as err:  # record what each rank saw
+            snap.assert_unchanged()  # hooks removed, modes and flags restored on every rank
             (Path(outdir) / f"error-{mode}-{rank}.txt").write_text(
                 f"{type(err).__name__}: {err}\n{traceback.format_exc()}"
             )
@@ -268,6 +274,22 @@ def test_distributed_flag_without_group_is_local() -> None:
     mp_ = MaxActivatingPatches(model, "3", k=2, show_progress=False)
     assert torch.equal(mp_.scan(x, distributed=True).index, mp_.scan(x).index)
     snap.assert_unchanged()
+
+
+def test_env_helpers_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    with process_group_from_env() as (rank, world), quiet_unless_main() as main:
+        print("visible")
+    assert (rank, world, main) == (0, 1, True)
+    assert "visible" in capsys.readouterr().out
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    assert rank_device("cuda") == torch.device("cuda", 1)
+    assert rank_device("cpu") == torch.device("cpu")
+    _write_pngs(tmp_path, 3)
+    imgs = gather_images(image_folder_loader(tmp_path, 12, batch_size=2))
+    assert imgs.shape == (3, 3, 12, 12) and float(imgs.max()) <= 1.0
 
 
 # ------------------------------------------------------------------ two gloo processes

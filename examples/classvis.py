@@ -4,7 +4,7 @@
         [--presets yosinski lucent] [--steps N] [--size PX]
 
 Writes ``<preset>.png`` (Egyptian cat, Granny Smith, dumbbell, pool table, one batch),
-``filmstrip.png`` (snapshots of the first class), ``channels.png`` (eight channels of
+``filmstrip-<preset>.png`` (snapshots of the first class), ``channels.png`` (eight channels of
 ``_blocks.10`` in one batch) and prints each target's softmax probability.
 """
 
@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+
+import torch
 
 from attribkit.io import save_image
 from attribkit.models import efficientnet_lite0, imagenet_classes
@@ -21,11 +23,21 @@ from attribkit.viz import label, make_grid
 CLASSES = [285, 948, 543, 736]
 
 
+def save_small(image: torch.Tensor, path: Path) -> None:
+    """Save a docs picture as a 256-colour PNG (keeps committed images small)."""
+    from PIL import Image
+
+    save_image(image, path)
+    Image.open(path).convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE).save(
+        path, optimize=True
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="128 px, 40 steps")
     ap.add_argument("--out", default="docs/img/classvis", help="folder for the pictures")
-    ap.add_argument("--presets", nargs="+", default=["yosinski", "lucent"], choices=sorted(PRESETS))
+    ap.add_argument("--presets", nargs="*", default=["yosinski", "lucent"], choices=sorted(PRESETS))
     ap.add_argument("--steps", type=int, default=None, help="steps (default: the preset's)")
     ap.add_argument("--size", type=int, default=None, help="image size (default 224)")
     ap.add_argument("--no-channels", action="store_true", help="skip the channel grid")
@@ -51,9 +63,8 @@ def main() -> None:
             label(img, f"{names[c][:16]} {float(p):.3f}")
             for img, c, p in zip(res.images, CLASSES, res.probs)
         ]
-        save_image(make_grid(tiles, nrow=4), out / f"{preset}.png")
-        if preset == args.presets[0]:
-            save_image(res.filmstrip(0, size=112), out / "filmstrip.png")
+        save_small(make_grid(tiles, nrow=4), out / f"{preset}.png")
+        save_small(res.filmstrip(0, size=112), out / f"filmstrip-{preset}.png")
         probs = ", ".join(f"{c}: {float(p):.4f}" for c, p in zip(CLASSES, res.probs))
         print(
             f"{preset}: {n} steps at {size} px, batch of 4, {res.seconds:.0f} s; p(target) {probs}"
@@ -64,7 +75,7 @@ def main() -> None:
         nres = NeuronVisualization(model, "_blocks.10").visualize(
             chans, "lucent", steps=nsteps, size=nsize, seed=0
         )
-        save_image(
+        save_small(
             make_grid([label(i, f"ch {c}") for i, c in zip(nres.images, chans)], nrow=8),
             out / "channels.png",
         )

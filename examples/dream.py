@@ -11,10 +11,22 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import torch
+
 from attribkit.data import sample_image
 from attribkit.io import save_image
 from attribkit.models import efficientnet_lite0
 from attribkit.optvis import DeepDream, channel
+
+
+def save_small(image: torch.Tensor, path: Path) -> None:
+    """Save a docs picture as a 256-colour PNG (keeps committed images small)."""
+    from PIL import Image
+
+    save_image(image, path)
+    Image.open(path).convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE).save(
+        path, optimize=True
+    )
 
 
 def main() -> None:
@@ -27,15 +39,15 @@ def main() -> None:
     model = efficientnet_lite0()
     size, octaves, steps = (192, 3, 8) if args.quick else (320, 4, 20)
     x = sample_image(args.photo, size=size)
-    save_image(x, out / "photo.png")
+    save_small(x, out / "photo.png")
     for layer in ("_blocks.4", "_blocks.10"):
         res = DeepDream(model, layer).dream(
             x, octaves=octaves, steps_per_octave=steps, jitter=32, lr=0.01, seed=0
         )
         tag = layer.replace("_", "").replace(".", "")
-        save_image(res.images, out / f"dream-{tag}.png")
+        save_small(res.images, out / f"dream-{tag}.png")
         if layer == "_blocks.10":
-            save_image(res.filmstrip(0, size=128), out / "octaves.png")
+            save_small(res.filmstrip(0, size=128), out / "octaves.png")
         print(
             f"{layer}: {octaves} octaves x {steps} steps at {size} px, {res.seconds:.1f} s; "
             f"objective {float(res.history[0][0, 0]):.3g} -> {float(res.history[-1][-1, 0]):.3g}"
@@ -43,7 +55,7 @@ def main() -> None:
     guided = DeepDream(model, "_blocks.10").dream(
         x, octaves=octaves, steps_per_octave=steps, objective=channel("_blocks.10", 7), seed=0
     )
-    save_image(guided.images, out / "guided.png")
+    save_small(guided.images, out / "guided.png")
     print(f"guided (channel 7 of _blocks.10): {guided.seconds:.1f} s")
 
 

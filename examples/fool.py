@@ -24,6 +24,16 @@ from attribkit.models import efficientnet_lite0, imagenet_classes
 TARGET = 948  # Granny Smith
 
 
+def save_small(image: torch.Tensor, path: Path) -> None:
+    """Save a docs picture as a 256-colour PNG (keeps committed images small)."""
+    from PIL import Image
+
+    save_image(image, path)
+    Image.open(path).convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE).save(
+        path, optimize=True
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="two photos at 128 px, short sweep")
@@ -62,7 +72,7 @@ def main() -> None:
         f"median L∞ at flip {med:.2f}/255; {secs:.1f} s"
     )
     for i, n in enumerate(photos[:2]):
-        save_image(
+        save_small(
             fooling_figure(x[i : i + 1], fooled[i : i + 1], magnify=10), out / f"fool-{n}.png"
         )
     eps = [0.25, 0.5, 1.0, 2.0] if args.quick else [0.25, 0.5, 1.0, 2.0, 4.0]

@@ -40,6 +40,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small images, few steps")
     parser.add_argument("--out", default="docs/img/style-transfer")
     parser.add_argument("--only", default="", help="comma list of: grid,weights,scale,color,blend")
+    parser.add_argument("--paintings", default="starry_night,scream", help="grid columns")
+    parser.add_argument("--contents", default="", help="grid rows (default: per mode)")
+    parser.add_argument("--grid-name", default="grid.png")
+    parser.add_argument("--size", type=int, default=0, help="grid size in px (default: per mode)")
+    parser.add_argument("--steps", type=int, default=0, help="grid steps (default: per mode)")
     args = parser.parse_args()
     out = Path(args.out)
     everything = {"grid", "weights", "scale", "color", "blend"}
@@ -49,7 +54,9 @@ def main() -> None:
     size, steps = (128, 40) if args.quick else (256, 200)
     row_size, row_steps = (112, 30) if args.quick else (128, 100)
     contents = ["chelsea"] if args.quick else ["chelsea", "grace_hopper"]
-    paintings = ["starry_night", "scream"]
+    contents = args.contents.split(",") if args.contents else contents
+    paintings = args.paintings.split(",")
+    size, steps = args.size or size, args.steps or steps
     print(f"EfficientNet-Lite0, style {st.style_layers}, content {st.content_layers}")
     print(f"grid: {size} px, {steps} L-BFGS steps; rows: {row_size} px, {row_steps} steps")
 
@@ -64,7 +71,7 @@ def main() -> None:
                 img, cap = run(st, x, sample_image(p, size=size), f"{c} x {p}", steps=steps)
                 tiles.append(label(img, cap))
             # saved after each content row, so a long run leaves a picture early
-            save_image(make_grid(tiles, nrow=1 + len(paintings)), out / "grid.png")
+            save_image(make_grid(tiles, nrow=1 + len(paintings)), out / args.grid_name)
 
     x = sample_image("chelsea", size=row_size)
     starry = sample_image("starry_night", size=row_size)

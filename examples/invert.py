@@ -41,7 +41,7 @@ def main() -> None:
               f"{mean:.1f} dB)")
         for layer, p, tv, s in zip(sweep.layers, sweep.psnr, sweep.tv_weights, sweep.seconds):
             print(f"  {layer:<11} PSNR {p:5.1f} dB  tv_weight {tv:g}  {s:.1f} s", flush=True)
-        sweep.save(out / f"sweep-{name}.png")
+        sweep.save(out / f"sweep-{name}.png", size=160)
     print(f"pictures in {out}")
 
 

@@ -154,6 +154,7 @@ class FeatureBank:
         labels: torch.Tensor | None = None,
         show_progress: bool = True,
         distributed: bool | None = None,
+        gather: bool = True,
     ) -> FeatureBank:
         """Build a bank with :func:`attribkit.layers.extract_features` (flattened per image).
 
@@ -170,6 +171,9 @@ class FeatureBank:
                 ``torch.distributed`` group and all-gather the features (``None``: whenever
                 a group of more than one process is initialised); every rank gets the
                 one-process bank, row for row (see :func:`attribkit.layers.extract_features`).
+            gather: with ``False`` in a distributed run, each rank keeps only its own shard
+                (``indices`` hold the global row numbers); write it with
+                :meth:`save_shards` and read the whole bank back with :meth:`load`.
 
         Example:
             >>> import torch
@@ -179,8 +183,31 @@ class FeatureBank:
             ...                        show_progress=False).features.shape
             torch.Size([4, 3])
         """
+        from attribkit.layers.distributed import is_distributed, local_shard
         from attribkit.layers.features import extract_features
 
+        use_dist = is_distributed() if distributed is None else (distributed and is_distributed())
+        if use_dist and not gather:
+            part, start, n = local_shard(data, batch_size)
+            local = extract_features(
+                model,
+                part,
+                layer,
+                batch_size=batch_size,
+                pool=pool,
+                flatten=True,
+                show_progress=show_progress,
+                distributed=False,
+            )
+            assert isinstance(local, torch.Tensor)
+            rows = torch.arange(start, start + local.shape[0])
+            name = layer if isinstance(layer, str) else type(layer).__name__
+            return cls(
+                local,
+                labels=labels[rows] if labels is not None else None,
+                indices=rows,
+                meta={"layer": name, "pool": str(pool), "rows": str(n)},
+            )
         feats = extract_features(
             model,
             data,
@@ -446,9 +473,81 @@ class FeatureBank:
             save_file(tensors, str(tmp), metadata={"attribkit": json.dumps(self.meta)})
         return p
 
+    def save_shards(self, folder: str | Path) -> Path:
+        """Write this rank's bank as one shard of ``folder``; rank 0 then writes the index.
+
+        Call it on every rank (it synchronises them). Each rank writes
+        ``shard-RRRRR-of-WWWWW.safetensors``; once all are written, rank 0 writes
+        ``index.json`` (shards, rows, metadata), last and atomically, so a folder without
+        it is an incomplete bank. :meth:`load` reads the folder back as one bank, rows in
+        global order. In one process this writes a single shard.
+        """
+        from attribkit.layers.distributed import all_gather_objects, atomic_path, dist_info
+
+        rank, world = dist_info()
+        root = Path(folder)
+        name = f"shard-{rank:05d}-of-{world:05d}.safetensors"
+        self.save(root / name)
+        rows = all_gather_objects((name, len(self)))  # also waits for every shard
+        if rank == 0:
+            index = {
+                "format": "attribkit.FeatureBank.shards/1",
+                "shards": [{"file": f, "rows": r} for f, r in rows],
+                "rows": sum(r for _, r in rows),
+                "meta": self.meta,
+            }
+            with atomic_path(root / "index.json") as tmp:
+                tmp.write_text(json.dumps(index, indent=1))
+        all_gather_objects(None)  # nobody returns before the index exists
+        return root
+
     @classmethod
     def load(cls, path: str | Path, device: torch.device | str = "cpu") -> FeatureBank:
-        """Read a bank written by :meth:`save`."""
+        """Read a bank written by :meth:`save`, or a folder written by :meth:`save_shards`.
+
+        Raises:
+            ValueError: not a bank, or a shard folder without its index (an unfinished
+                write) or with missing rows.
+        """
+        p = Path(path)
+        if p.is_dir():
+            return cls._load_shards(p, device)
+        return cls._load_file(p, device)
+
+    @classmethod
+    def _load_shards(cls, root: Path, device: torch.device | str) -> FeatureBank:
+        idx_file = root / "index.json"
+        if not idx_file.is_file():
+            raise ValueError(
+                f"{root} has no index.json: not a sharded FeatureBank, or its write did not "
+                "finish (rank 0 writes the index last)"
+            )
+        index = json.loads(idx_file.read_text())
+        parts = [cls._load_file(root / sh["file"], device) for sh in index["shards"]]
+        for sh, b in zip(index["shards"], parts):
+            if len(b) != sh["rows"]:
+                raise ValueError(f"{sh['file']} has {len(b)} rows, the index says {sh['rows']}")
+        parts = [b for b in parts if len(b)]
+        indices = torch.cat([b.indices for b in parts])
+        order = torch.argsort(indices, stable=True)
+        if indices.numel() != index["rows"]:
+            raise ValueError(f"{root}: {indices.numel()} rows, the index says {index['rows']}")
+
+        def cat(name: str) -> torch.Tensor | None:
+            ts = [getattr(b, name) for b in parts]
+            return None if any(t is None for t in ts) else torch.cat(ts)[order]
+
+        meta = {k: v for k, v in dict(index.get("meta", {})).items() if k != "rows"}
+        return cls(
+            torch.cat([b.features for b in parts])[order],
+            images=cat("images"),
+            labels=cat("labels"),
+            indices=indices[order],
+            meta=meta,
+        )
+
+    @classmethod
+    def _load_file(cls, path: Path, device: torch.device | str) -> FeatureBank:
         from safetensors import safe_open
 
         with safe_open(str(path), framework="pt", device=str(device)) as f:

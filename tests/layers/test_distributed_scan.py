@@ -8,6 +8,7 @@ if they hang) before the test ends.
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import socket
 import traceback
@@ -125,6 +126,10 @@ def _worker(rank: int, world: int, port: int, outdir: str, payload: Any) -> None
         if rank == 0:
             with atomic_path(Path(outdir) / "dist.pt") as tmp:
                 torch.save(res, tmp)
+        shard = FeatureBank.from_model(
+            model, x, "3", pool="max", batch_size=8, show_progress=False, gather=False
+        )
+        shard.save_shards(Path(outdir) / "shards")  # per-rank files + index.json by rank 0
         _crash_job(rank, outdir, (model, x[:20]))  # rank 1 dies there: keep it last
     finally:
         dist.destroy_process_group()
@@ -292,6 +297,18 @@ def test_env_helpers_one_process(
     assert imgs.shape == (3, 3, 12, 12) and float(imgs.max()) <= 1.0
 
 
+def test_bank_shards_one_process(tmp_path: Path) -> None:
+    model, x = _net(), _data(9)
+    bank = FeatureBank.from_model(model, x, "3", show_progress=False, gather=False)
+    bank.save_shards(tmp_path / "b")
+    back = FeatureBank.load(tmp_path / "b")
+    assert torch.equal(back.features, bank.features)
+    assert torch.equal(back.indices, bank.indices)
+    (tmp_path / "b" / "index.json").unlink()  # as if rank 0 died before the index
+    with pytest.raises(ValueError, match="no index.json"):
+        FeatureBank.load(tmp_path / "b")
+
+
 # ------------------------------------------------------------------ two gloo processes
 
 
@@ -319,6 +336,12 @@ def test_two_processes_equal_one(two_ranks: tuple[Path, list[int | None]]) -> No
     assert bool((vals[:, :-1] == vals[:, 1:]).any())
     assert bool((idx < 24).any()) and bool((idx >= 24).any())  # rank 1 owns 24..36
     assert one["topTrue"][4] == 37
+    # per-rank shards on disk read back as the one-process bank
+    loaded = FeatureBank.load(out / "shards")
+    assert torch.equal(loaded.features, one["bank"])
+    assert loaded.indices.tolist() == list(range(37))
+    index = json.loads((out / "shards" / "index.json").read_text())
+    assert [sh["rows"] for sh in index["shards"]] == [24, 13]
 
 
 @pytest.mark.slow

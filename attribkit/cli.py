@@ -459,6 +459,7 @@ def _k_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--k", type=int, default=8, help="how many per row")
     p.add_argument("--crops", type=int, default=16, help="random crops per photo")
     p.add_argument("--data", help="folder of images to scan instead of the bundled photos")
+    p.add_argument("--workers", type=int, default=0, help="DataLoader workers for --data")
 
 
 def _patches_arguments(p: argparse.ArgumentParser) -> None:
@@ -547,7 +548,8 @@ COMMANDS: list[Command] = [
     Command(
         "patches",
         "maximally activating patches per channel, cropped to the receptive field",
-        "attribkit patches --layer _blocks.4 --k 6\nattribkit patches --data my_photos/",
+        "attribkit patches --layer _blocks.4 --k 6\nattribkit patches --data my_photos/\n"
+        "torchrun --standalone --nproc_per_node 2 --no-python attribkit patches --data my_photos/",
         ("model", "layer", "seed", "out", "device", "no-progress"),
         _run_patches,
         _patches_arguments,

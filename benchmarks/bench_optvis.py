@@ -6,7 +6,9 @@ Groups (each compares, in one run, ours against the peer and/or the bare network
   bare forward+backward(+Adam step) for the same number of steps on one image.
 - ``optvis-16ch-<size>``: 16 channels of ``_blocks.10`` as one batch of 16 vs 16 sequential runs.
 - ``optvis-lucent-224``: ``optimize`` vs Lucent's ``render_vis`` with the same FFT decorrelated
-  image, standard transforms, objective (channel 3 of ``_blocks.10``), Adam lr 0.05 and steps.
+  image, transforms (Lucent's standard set without the rotation, whose kornia call is gone from
+  current kornia: pad 12, jitter 8, scale 0.9–1.1, jitter 4), objective (channel 3 of
+  ``_blocks.10``), Adam lr 0.05 and steps.
 
 Run::
 
@@ -22,13 +24,16 @@ import torch
 from conftest import record
 
 from attribkit.optvis import (
+    Compose,
     DecorrelatedColor,
     FFTImage,
+    Jitter,
+    Pad,
     PixelImage,
+    RandomScale,
     channel,
     class_logit,
     optimize,
-    standard_transforms,
 )
 
 SIZE, STEPS = 128, 10
@@ -106,6 +111,7 @@ def test_channels_sequential(benchmark, lite0):
 
 
 LUCENT_STEPS = 8
+SCALES = [1 + (i - 5) / 50 for i in range(11)]
 
 
 def test_vs_lucent_ours(benchmark, lite0):
@@ -113,11 +119,12 @@ def test_vs_lucent_ours(benchmark, lite0):
 
     def run() -> None:
         param = DecorrelatedColor(FFTImage((1, 3, 224, 224), seed=0))
+        tf = Compose(Pad(12, mode="constant", value=0.5), Jitter(8), RandomScale(SCALES), Jitter(4))
         optimize(
             lite0,
             channel("_blocks.10", 3),
             param,
-            transforms=standard_transforms(),
+            transforms=tf,
             steps=LUCENT_STEPS,
             optimizer="adam",
             lr=0.05,
@@ -133,6 +140,7 @@ def test_vs_lucent_ours(benchmark, lite0):
 def test_vs_lucent_render_vis(benchmark):
     render = pytest.importorskip("lucent.optvis.render")
     lparam = pytest.importorskip("lucent.optvis.param")
+    ltf = pytest.importorskip("lucent.optvis.transform")
     from attribkit import efficientnet_lite0
 
     model = efficientnet_lite0()  # Lucent leaves hooks on the model: give it its own copy
@@ -141,10 +149,17 @@ def test_vs_lucent_render_vis(benchmark):
     def run() -> None:
         with torch.random.fork_rng():
             torch.manual_seed(0)
+            tfs = [
+                ltf.pad(12, mode="constant", constant_value=0.5),
+                ltf.jitter(8),
+                ltf.random_scale(SCALES),
+                ltf.jitter(4),
+            ]
             render.render_vis(
                 model,
                 "_blocks_10:3",
                 lambda: lparam.image(224),
+                transforms=tfs,
                 thresholds=(LUCENT_STEPS,),
                 preprocess=False,
                 progress=False,

@@ -39,6 +39,15 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="two photos at 128 px, short sweep")
     ap.add_argument("--out", default="docs/img/fooling", help="folder for the pictures")
     ap.add_argument("--target", type=int, default=TARGET, help="target class")
+    ap.add_argument(
+        "--sweep-eps",
+        type=float,
+        nargs="*",
+        default=None,
+        help="budgets of the sweep in /255 units (default 0.25 0.5 1 2 [4])",
+    )
+    ap.add_argument("--sweep-steps", type=int, default=None, help="steps per budget (20/40)")
+    ap.add_argument("--skip-flip", action="store_true", help="only run the sweep")
     args = ap.parse_args()
     out = Path(args.out)
     names = imagenet_classes()
@@ -46,48 +55,50 @@ def main() -> None:
     size = 128 if args.quick else 224
     photos = ["chelsea", "coffee"] if args.quick else list(sample_names("photos"))
     x = torch.cat([sample_image(n, size=size) for n in photos])
-    t = time.perf_counter()
-    # a generous budget with small steps: each image stops as soon as it is fooled, so its L∞
-    # is the budget at which it flips
-    fooled, rep = FoolingImage(model).perturb(
-        x,
-        args.target,
-        epsilon=16 / 255,
-        step_size=0.25 / 255,
-        steps=80,
-        threshold=0.9,
-        show_progress=False,
-    )
-    secs = time.perf_counter() - t
-    for i, n in enumerate(photos):
+    if not args.skip_flip:
+        t = time.perf_counter()
+        # a generous budget with small steps: each image stops as soon as it is fooled, so its L∞
+        # is the budget at which it flips
+        fooled, rep = FoolingImage(model).perturb(
+            x,
+            args.target,
+            epsilon=16 / 255,
+            step_size=0.25 / 255,
+            steps=80,
+            threshold=0.9,
+            show_progress=False,
+        )
+        secs = time.perf_counter() - t
+        for i, n in enumerate(photos):
+            print(
+                f"{n:13s} {names[int(rep.original_class[i])][:22]:22s} -> "
+                f"{names[int(rep.predicted_after[i])][:16]:16s} {rep.summary(i)}"
+            )
+        ok = rep.linf[rep.success] * 255
+        med = statistics.median(ok.tolist()) if ok.numel() else float("nan")
         print(
-            f"{n:13s} {names[int(rep.original_class[i])][:22]:22s} -> "
-            f"{names[int(rep.predicted_after[i])][:16]:16s} {rep.summary(i)}"
+            f"target {args.target} ({names[args.target]}), {size} px, L∞ ≤ 16/255, step 0.25/255, "
+            f"p ≥ 0.9: success {rep.success_rate * 100:.0f}% of {len(photos)}, "
+            f"median L∞ at flip {med:.2f}/255; {secs:.1f} s"
         )
-    ok = rep.linf[rep.success] * 255
-    med = statistics.median(ok.tolist()) if ok.numel() else float("nan")
-    print(
-        f"target {args.target} ({names[args.target]}), {size} px, L∞ ≤ 16/255, step 0.25/255, "
-        f"p ≥ 0.9: success {rep.success_rate * 100:.0f}% of {len(photos)}, "
-        f"median L∞ at flip {med:.2f}/255; {secs:.1f} s"
-    )
-    for i, n in enumerate(photos[:2]):
-        save_small(
-            fooling_figure(x[i : i + 1], fooled[i : i + 1], magnify=10), out / f"fool-{n}.png"
-        )
-    eps = [0.25, 0.5, 1.0, 2.0] if args.quick else [0.25, 0.5, 1.0, 2.0, 4.0]
+        for i, n in enumerate(photos[:2]):
+            save_small(
+                fooling_figure(x[i : i + 1], fooled[i : i + 1], magnify=10), out / f"fool-{n}.png"
+            )
+    eps = args.sweep_eps or ([0.25, 0.5, 1.0, 2.0] if args.quick else [0.25, 0.5, 1.0, 2.0, 4.0])
+    n_steps = args.sweep_steps or (20 if args.quick else 40)
     sweep = fooling_sweep(
         model,
         x,
         args.target,
         [e / 255 for e in eps],
-        steps=20 if args.quick else 40,
+        steps=n_steps,
         threshold=0.9,
         show_progress=False,
     )
     for e, r, m in zip(eps, sweep.success_rate, sweep.median_linf):
         print(
-            f"sweep eps={e:.2f}/255 (step eps/10, {20 if args.quick else 40} steps): "
+            f"sweep eps={e:.2f}/255 (step eps/10, {n_steps} steps): "
             f"success {r * 100:.0f}%, median L∞ {m * 255:.2f}/255"
         )
 

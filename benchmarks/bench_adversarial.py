@@ -32,6 +32,7 @@ def test_fool_ours(benchmark, lite0):
         lambda: f.perturb(x, TARGET, steps=STEPS, method="pgd", threshold=1.0, show_progress=False),
         rounds=2,
         iterations=1,
+        warmup_rounds=1,
     )
     record(benchmark, "ours", steps=STEPS, batch=2)
 
@@ -51,6 +52,7 @@ def test_fool_captum(benchmark, lite0):
         ),
         rounds=2,
         iterations=1,
+        warmup_rounds=1,
     )
     record(benchmark, "peer", steps=STEPS, batch=2)
 
@@ -64,5 +66,5 @@ def test_fool_bare(benchmark, lite0):
             xg = x.clone().requires_grad_(True)
             lite0(xg)[:, TARGET].sum().backward()
 
-    benchmark.pedantic(run, rounds=2, iterations=1)
+    benchmark.pedantic(run, rounds=2, iterations=1, warmup_rounds=1)
     record(benchmark, "bare", steps=STEPS, batch=2, what="forward+backward wrt input")

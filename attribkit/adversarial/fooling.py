@@ -194,8 +194,16 @@ class FoolingImage:
         n = x0.shape[0]
         start = time.perf_counter()
         with frozen(self.model):
-            with torch.no_grad():
-                out0 = self.model(x0)
+            # without a random start, the first step's forward pass also scores the original
+            first: tuple[torch.Tensor, torch.Tensor] | None = None
+            if random_start:
+                with torch.no_grad():
+                    out0 = self.model(x0)
+            else:
+                xg0 = x0.clone().requires_grad_(True)
+                out0 = self.model(xg0)
+                first = (xg0, out0)
+                out0 = out0.detach()
             if out0.ndim != 2:
                 raise ValueError(f"the model must return N×classes scores, got {out0.shape}")
             n_classes = out0.shape[1]
@@ -223,11 +231,15 @@ class FoolingImage:
             done = torch.zeros(n, dtype=torch.bool, device=x0.device)
             taken = torch.zeros(n, dtype=torch.long)
             best = x.clone()
+            best_probs = torch.zeros(n, n_classes, device=x0.device)
             pbar = tqdm(total=steps, desc="fooling", disable=not show_progress, leave=False)
             try:
                 for step in range(steps + 1):
-                    xg = x.detach().requires_grad_(True)
-                    out = self.model(xg)
+                    if step == 0 and first is not None:
+                        xg, out = first
+                    else:
+                        xg = x.detach().requires_grad_(True)
+                        out = self.model(xg)
                     probs = torch.softmax(out.detach().float(), 1)
                     if targeted:
                         ok = probs.gather(1, tgt.view(-1, 1)).squeeze(1) >= threshold
@@ -235,6 +247,7 @@ class FoolingImage:
                         ok = probs.argmax(1) != orig
                     newly = ok & ~done
                     best[newly] = x[newly].detach()
+                    best_probs[newly] = probs[newly]
                     taken[newly.cpu()] = step
                     done |= ok
                     if bool(done.all()) or step == steps:
@@ -253,10 +266,9 @@ class FoolingImage:
                 pbar.close()
             last = ~done
             best[last] = x[last].detach()
+            best_probs[last] = probs[last]
             taken[last.cpu()] = steps
-            with torch.no_grad():
-                out1 = self.model(best)
-        p1 = torch.softmax(out1.float(), 1)
+        p1 = best_probs
         diff = (best - x0).flatten(1)
         report = FoolingReport(
             success=done.cpu(),

@@ -16,7 +16,7 @@ def run(ctx: DemoContext, section: Section) -> None:
     """Visualize four classes with the Yosinski (and, in full mode, Lucent) recipe, then eight
     channels of one block as one batch."""
     names = imagenet_classes()
-    size, steps = (128, 80) if ctx.quick else (224, 300)
+    size, steps = (128, 64) if ctx.quick else (224, 300)
     presets = ["yosinski"] if ctx.quick else ["yosinski", "lucent", "simonyan"]
     section.intro = (
         "Gradient ascent on the image to maximize one class score. The Yosinski recipe "
@@ -60,7 +60,7 @@ def run(ctx: DemoContext, section: Section) -> None:
             )
     layer = "_blocks.10"
     chans = list(range(8)) if not ctx.quick else list(range(4))
-    n_size, n_steps = (96, 48) if ctx.quick else (160, 200)
+    n_size, n_steps = (96, 32) if ctx.quick else (160, 200)
     nres = NeuronVisualization(ctx.model, layer).visualize(
         chans,
         "lucent",

@@ -18,9 +18,21 @@ from pathlib import Path
 import torch
 
 from attribkit.data import sample_image
-from attribkit.io import save_image
 from attribkit.style import load_shipped_model, stylize
 from attribkit.viz import label, make_grid
+
+
+def save_small(image: torch.Tensor, path: Path, max_side: int = 1000, colors: int = 256) -> None:
+    """Save a docs PNG small: at most ``max_side`` px and a ``colors``-colour palette."""
+    from PIL import Image
+
+    from attribkit.io import to_pil
+
+    pil = to_pil(image)
+    if max(pil.size) > max_side:
+        s = max_side / max(pil.size)
+        pil = pil.resize((round(pil.width * s), round(pil.height * s)), Image.Resampling.LANCZOS)
+    pil.quantize(colors=colors, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
 
 
 def main() -> None:
@@ -43,7 +55,7 @@ def main() -> None:
     mixes = torch.tensor([[w if n == a else (1 - w) if n == b else 0.0 for n in names] for w in ws])
     strip = stylize(net, x.expand(len(ws), -1, -1, -1), mixes)
     tiles = [label(strip[i], f"{w:.1f} {a} + {1 - w:.1f} {b}"[:36]) for i, w in enumerate(ws)]  # type: ignore[index]
-    save_image(make_grid(torch.stack(tiles), nrow=len(ws)), out / "mix-strip.png")
+    save_small(make_grid(torch.stack(tiles), nrow=len(ws)), out / "mix-strip.png")
 
     # 2. a 2×2 grid of four-style mixes (each cell leans on one style, keeps some of all)
     cells = []
@@ -51,9 +63,9 @@ def main() -> None:
         w = torch.full((4,), 0.1)
         w[k] = 0.7
         y = stylize(net, x, w)
-        text = " ".join(f"{n[:6]}={float(v):.1f}" for n, v in zip(names, w))
+        text = f"{names[k]} 0.7, others 0.1"
         cells.append(label(y[0], text))  # type: ignore[index]
-    save_image(make_grid(torch.stack(cells), nrow=2), out / "mix-grid.png")
+    save_small(make_grid(torch.stack(cells), nrow=2), out / "mix-grid.png")
 
     # 3. bilinear mixes between the four styles at the corners of a square
     n = 3 if args.quick else 5
@@ -63,7 +75,9 @@ def main() -> None:
             u, v = i / (n - 1), j / (n - 1)
             w = torch.tensor([(1 - u) * (1 - v), (1 - u) * v, u * (1 - v), u * v])
             corner_tiles.append(stylize(net, x, w)[0])  # type: ignore[index]
-    save_image(make_grid(torch.stack(corner_tiles), nrow=n, padding=1), out / "mix-corners.png")
+    save_small(
+        make_grid(torch.stack(corner_tiles), nrow=n, padding=1), out / "mix-corners.png", 500, 96
+    )
     print(
         f"mixing figures for {args.photo} at {size} px in {time.perf_counter() - t0:.1f} s "
         "(corners: "

@@ -36,7 +36,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="a few steps of a tiny network")
     ap.add_argument("--out", default="docs/img/fast-style", help="folder for the figures")
-    ap.add_argument("--run-dir", default="runs/fast-style", help="checkpoints and samples")
+    ap.add_argument(
+        "--run-dir", default=None, help="checkpoints and samples (default runs/fast-style)"
+    )
     ap.add_argument("--steps", type=int, default=4000)
     ap.add_argument("--width", type=int, default=16, help="first-layer width (Johnson: 32)")
     ap.add_argument("--crop", type=int, default=128)
@@ -62,13 +64,18 @@ def main() -> None:
         return
     if args.threads:
         torch.set_num_threads(args.threads)
-    run_dir = Path(args.run_dir)
+    run_dir = Path(args.run_dir or "runs/fast-style")
     steps, width, crop = args.steps, args.width, args.crop
     if args.quick:
         steps, width, crop = 3, 4, 32
-        run_dir = run_dir.with_name(run_dir.name + "-quick")
-        if run_dir.exists():
-            shutil.rmtree(run_dir)
+        if args.run_dir is None:
+            import tempfile
+
+            run_dir = Path(tempfile.mkdtemp(prefix="fast-style-quick-"))
+        else:
+            run_dir = run_dir.with_name(run_dir.name + "-quick")
+            if run_dir.exists():
+                shutil.rmtree(run_dir)
 
     def log(step: int, rec: dict[str, float]) -> None:
         if step % 50 == 0 or step == 1:

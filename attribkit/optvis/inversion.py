@@ -54,30 +54,6 @@ def default_tv_weight(stride: float) -> float:
     return 1.5 * max(float(stride), 1.0)
 
 
-def _resolve_optimizer(
-    optimizer: OptimizerSpec, lr: float | None
-) -> tuple[OptimizerSpec, float | None]:
-    """Map ``"lbfgs"`` to an L-BFGS whose strong-Wolfe line search may evaluate the loss.
-
-    ``torch.optim.LBFGS(max_iter=1)`` defaults to ``max_eval = 1``, which leaves its line
-    search no evaluations and makes it stall; one iteration per loop step is kept, with up
-    to 25 evaluations for the line search.
-    """
-    if optimizer != "lbfgs":
-        return optimizer, lr
-    step = 1.0 if lr is None else lr
-    if isinstance(step, bool) or not isinstance(step, (int, float)) or not step > 0:
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
-
-    def factory(params: list[torch.Tensor]) -> torch.optim.Optimizer:
-        return torch.optim.LBFGS(
-            params, lr=step, max_iter=1, max_eval=25, history_size=50,
-            line_search_fn="strong_wolfe",
-        )
-
-    return factory, None
-
-
 def _alpha_norm(x: torch.Tensor, alpha: float) -> torch.Tensor:
     return (2 * x - 1).abs().pow(alpha).flatten(1).mean(1)
 
@@ -249,15 +225,14 @@ class FeatureInversion:
                 loss = loss + alpha_weight * _alpha_norm(ctx.image, alpha)
             return -loss
 
-        opt_spec, opt_lr = _resolve_optimizer(optimizer, lr)
         t0 = time.perf_counter()
         res: OptimizationResult = optimize(
             self.model,
             Objective(fn, layers=(layer,), name=f"invert {layer}"),
             param,
             steps=steps,
-            optimizer=opt_spec,
-            lr=opt_lr,
+            optimizer=optimizer,
+            lr=lr,
             callbacks=callbacks,
             snapshot_steps=snapshot_steps,
             show_progress=show_progress,

@@ -135,8 +135,10 @@ def make_optimizer(
         return torch.optim.SGD(tensors, lr=lr)
     if optimizer == "normalized":
         return NormalizedGradient(tensors, lr=lr)
+    # one L-BFGS iteration per loop step; its strong-Wolfe line search needs its own loss
+    # evaluations (torch's default max_eval = max_iter * 5 // 4 = 1 leaves it none and stalls)
     return torch.optim.LBFGS(
-        tensors, lr=lr, max_iter=1, history_size=50, line_search_fn="strong_wolfe"
+        tensors, lr=lr, max_iter=1, max_eval=25, history_size=50, line_search_fn="strong_wolfe"
     )
 
 

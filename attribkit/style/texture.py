@@ -29,7 +29,6 @@ from attribkit.style.transfer import (
     StyleResult,
     _history,
     _perceptual_objective,
-    _resolve_optimizer,
     default_style_layers,
 )
 
@@ -216,7 +215,6 @@ class TextureSynthesis:
         if fold == 1 and tv_weight:
             loss.tv_weight = float(tv_weight)
         objective = _perceptual_objective(loss, "Gram texture", fold=fold, tv_weight=tv_weight)
-        opt_spec, opt_lr = _resolve_optimizer(optimizer, lr)
         t0 = time.perf_counter()
         res = optimize(
             self.model,
@@ -224,8 +222,8 @@ class TextureSynthesis:
             param,
             transforms=transforms,
             steps=steps,
-            optimizer=opt_spec,
-            lr=opt_lr,
+            optimizer=optimizer,
+            lr=lr,
             callbacks=callbacks,
             snapshot_steps=snapshot_steps,
             show_progress=show_progress,

@@ -152,30 +152,6 @@ def _perceptual_objective(
     return Objective(fn, layers=tuple(loss.layers), name=name)
 
 
-def _resolve_optimizer(
-    optimizer: OptimizerSpec, lr: float | None
-) -> tuple[OptimizerSpec, float | None]:
-    """Map ``"lbfgs"`` to an L-BFGS whose strong-Wolfe line search may evaluate the loss.
-
-    ``torch.optim.LBFGS(max_iter=1)`` defaults to ``max_eval = 1``, which leaves its line
-    search no evaluations and makes it stall; one iteration per loop step is kept, with up
-    to 25 evaluations for the line search.
-    """
-    if optimizer != "lbfgs":
-        return optimizer, lr
-    step = 1.0 if lr is None else lr
-    if isinstance(step, bool) or not isinstance(step, (int, float)) or not step > 0:
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
-
-    def factory(params: list[torch.Tensor]) -> torch.optim.Optimizer:
-        return torch.optim.LBFGS(
-            params, lr=step, max_iter=1, max_eval=25, history_size=50,
-            line_search_fn="strong_wolfe",
-        )
-
-    return factory, None
-
-
 def _history(res: OptimizationResult) -> torch.Tensor:
     return -res.history
 
@@ -352,7 +328,6 @@ class StyleTransfer:
         loss.set_content(content)
         loss.set_style(styles, weights=style_weights, scale=float(style_scale))
         param = PixelImage(tuple(content.shape), init=start_image, squash="clamp")
-        opt_spec, opt_lr = _resolve_optimizer(optimizer, lr)
         t0 = time.perf_counter()
         res = optimize(
             self.model,
@@ -360,8 +335,8 @@ class StyleTransfer:
             param,
             transforms=lambda x, _g: loss.pad_input(x),
             steps=steps,
-            optimizer=opt_spec,
-            lr=opt_lr,
+            optimizer=optimizer,
+            lr=lr,
             callbacks=callbacks,
             snapshot_steps=snapshot_steps,
             show_progress=show_progress,

@@ -348,3 +348,15 @@ def test_fft_decorrelated_end_to_end() -> None:
         seed=0,
     )
     assert res.history[-1].sum() > res.history[0].sum()
+
+
+def test_lbfgs_line_search_converges_on_a_quadratic() -> None:
+    # regression: torch's LBFGS(max_iter=1) defaults to max_eval=1, which stalls the
+    # strong-Wolfe line search; make_optimizer must give it evaluations of its own
+    from attribkit.optvis import Objective, PixelImage, optimize
+
+    target = torch.rand(1, 3, 6, 6, generator=torch.Generator().manual_seed(0)) * 0.8 + 0.1
+    score = Objective(lambda ctx: -(ctx.image - target).pow(2).flatten(1).sum(1), name="fit")
+    param = PixelImage((1, 3, 6, 6), init=torch.full((1, 3, 6, 6), 0.5), squash="clamp")
+    res = optimize(nn.Identity(), score, param, steps=15, optimizer="lbfgs", show_progress=False)
+    assert float(res.best_values[0]) > -1e-8

@@ -455,6 +455,160 @@ def _run_fool(args: argparse.Namespace) -> int:
     return 0
 
 
+def _layer_list(args: argparse.Namespace, default: Sequence[str]) -> list[str]:
+    return [x for x in (args.layers or ",".join(default)).split(",") if x]
+
+
+def _run_invert(args: argparse.Namespace) -> int:
+    import torch.nn.functional as F
+
+    from attribkit.optvis.inversion import inversion_sweep
+
+    model, model_name = _model(args)
+    layers = _layer_list(args, ["_bn0", "_blocks.2", "_blocks.5", "_blocks.10"])
+    fns = {"_bn0": F.relu6} if "_bn0" in layers else None
+    for name, x in _images(args):
+        sweep = inversion_sweep(
+            model,
+            x,
+            layers,
+            steps=args.steps or 400,
+            layer_fns=fns,
+            seed=args.seed,
+            show_progress=not args.no_progress,
+        )
+        path = _out(args, f"invert-{name}.png")
+        sweep.save(path)
+        psnrs = ", ".join(f"{n} {p:.1f} dB" for n, p in zip(sweep.layers, sweep.psnr))
+        print(f"{name}: {model_name}, PSNR by layer: {psnrs}")
+        _written(path)
+    return 0
+
+
+def _texture_source(args: argparse.Namespace) -> tuple[str, Any]:
+    from attribkit.data import sample_image, sample_names
+    from attribkit.io import load_image
+
+    item = args.texture
+    path = Path(item)
+    if path.is_file():
+        return path.stem, load_image(path).to(_device(args))
+    if item in sample_names():
+        return item, sample_image(item).to(_device(args))
+    raise UsageError(f"{item!r} is neither an image file nor a bundled sample/texture/painting")
+
+
+def _crop_source(x: Any, size: int) -> Any:
+    import torch.nn.functional as F
+
+    h, w = x.shape[-2:]
+    side = min(h, w)
+    x = x[..., (h - side) // 2 : (h - side) // 2 + side, (w - side) // 2 : (w - side) // 2 + side]
+    return F.interpolate(x, size=(size, size), mode="area")
+
+
+def _run_texture(args: argparse.Namespace) -> int:
+    from attribkit.io import save_image
+    from attribkit.style import TextureSynthesis
+
+    model, model_name = _model(args)
+    name, tex = _texture_source(args)
+    tex = _crop_source(tex, args.source_size)
+    layers = args.layers.split(",") if args.layers else None
+    out = TextureSynthesis(model, layers).synthesize(
+        tex,
+        args.size,
+        steps=args.steps or 200,
+        seed=args.seed,
+        show_progress=not args.no_progress,
+    )
+    path = save_image(out, _out(args, f"texture-{name}.png"))
+    print(f"{name}: Gram synthesis on {model_name}, {args.size} px")
+    _written(path)
+    return 0
+
+
+def _run_efros_leung(args: argparse.Namespace) -> int:
+    from attribkit.io import save_image
+    from attribkit.style import efros_leung
+
+    name, tex = _texture_source(args)
+    sample = _crop_source(tex, args.source_size)
+    out = efros_leung(
+        sample,
+        args.size,
+        window=args.window,
+        seed=args.seed,
+        show_progress=not args.no_progress,
+    )
+    path = save_image(out, _out(args, f"efros-leung-{name}.png"))
+    _written(path)
+    return 0
+
+
+def _run_style(args: argparse.Namespace) -> int:
+    from attribkit.data import sample_image, sample_names
+    from attribkit.io import load_image, save_image
+    from attribkit.style import StyleTransfer
+
+    model, model_name = _model(args)
+    content_name, content = _images(args)[0]
+    styles = []
+    for item in args.style:
+        path = Path(item)
+        if path.is_file():
+            styles.append(load_image(path, size=args.size))
+        elif item in sample_names():
+            styles.append(sample_image(item, size=args.size))
+        else:
+            raise UsageError(f"--style {item!r} is neither an image file nor a bundled painting")
+    dev = _device(args)
+    out = StyleTransfer(model).transfer(
+        content,
+        [s.to(dev) for s in styles],
+        style_weight=args.style_weight,
+        style_scale=args.style_scale,
+        steps=args.steps or 300,
+        optimizer=args.optimizer,
+        preserve_color=args.preserve_color,
+        seed=args.seed,
+        show_progress=not args.no_progress,
+    )
+    path = save_image(out, _out(args, f"style-{content_name}.png"))
+    print(f"{content_name} in the style of {', '.join(args.style)} ({model_name})")
+    _written(path)
+    return 0
+
+
+def _invert_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--layers", help="comma-separated layers, shallow to deep")
+
+
+def _texture_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("texture", help="texture image file or bundled name (gravel, starry_night…)")
+    p.add_argument("--layers", help="comma-separated layers (default: the model's style set)")
+    p.add_argument("--source-size", type=int, default=128, help="side of the source crop")
+
+
+def _efros_leung_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("texture", help="sample image file or bundled name (gravel, brick…)")
+    p.add_argument("--window", type=int, default=11, help="neighbourhood window (odd)")
+    p.add_argument("--source-size", type=int, default=64, help="side of the sample crop")
+
+
+def _style_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--style", nargs="+", default=["starry_night"], help="style image(s)")
+    p.add_argument("--style-weight", type=float, default=100.0)
+    p.add_argument("--style-scale", type=float, default=1.0)
+    p.add_argument("--optimizer", choices=["lbfgs", "adam"], default="lbfgs")
+    p.add_argument(
+        "--preserve-color",
+        choices=["luminance", "histogram", "linear"],
+        default=None,
+        help="keep the content's colours",
+    )
+
+
 def _k_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--k", type=int, default=8, help="how many per row")
     p.add_argument("--crops", type=int, default=16, help="random crops per photo")
@@ -595,6 +749,40 @@ COMMANDS: list[Command] = [
         _run_fool,
         _fool_arguments,
     ),
+    Command(
+        "invert",
+        "feature inversion from shallow to deep layers, with PSNR per layer",
+        "attribkit invert chelsea --steps 200\n"
+        "attribkit invert coffee --layers _blocks.2,_blocks.10",
+        (*IMAGE_OPTS, "steps"),
+        _run_invert,
+        _invert_arguments,
+    ),
+    Command(
+        "texture",
+        "neural texture synthesis by Gram-matrix matching",
+        "attribkit texture starry_night --size 128\nattribkit texture gravel --steps 300",
+        ("model", "steps", "size", "seed", "out", "device", "no-progress"),
+        _run_texture,
+        _texture_arguments,
+    ),
+    Command(
+        "efros-leung",
+        "non-parametric texture synthesis, pixel by pixel (Efros & Leung 1999)",
+        "attribkit efros-leung gravel --size 64 --window 11",
+        ("size", "seed", "out", "device", "no-progress"),
+        _run_efros_leung,
+        _efros_leung_arguments,
+    ),
+    Command(
+        "style",
+        "neural style transfer (content + Gram style losses)",
+        "attribkit style chelsea --style starry_night\n"
+        "attribkit style my.jpg --style scream starry_night --preserve-color luminance",
+        (*IMAGE_OPTS, "steps"),
+        _run_style,
+        _style_arguments,
+    ),
 ]
 
 
@@ -659,7 +847,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _check_numbers(args: argparse.Namespace) -> None:
-    for name in ("size", "steps", "window", "stride", "k", "crops", "rows", "octaves"):
+    for name in (
+        "size",
+        "steps",
+        "window",
+        "stride",
+        "k",
+        "crops",
+        "rows",
+        "octaves",
+        "window",
+        "source_size",
+    ):
         value = getattr(args, name, None)
         if value is not None and value <= 0:
             raise UsageError(f"--{name} must be a positive integer, got {value}")

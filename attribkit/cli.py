@@ -466,7 +466,7 @@ def _run_invert(args: argparse.Namespace) -> int:
 
     model, model_name = _model(args)
     layers = _layer_list(args, ["_bn0", "_blocks.2", "_blocks.5", "_blocks.10"])
-    fns = {"_bn0": F.relu6} if "_bn0" in layers else None
+    fns: dict[str, Any] | None = {"_bn0": F.relu6} if "_bn0" in layers else None
     for name, x in _images(args):
         sweep = inversion_sweep(
             model,

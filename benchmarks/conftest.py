@@ -18,7 +18,7 @@ import torch
 def best_per_image_forward(
     model: torch.nn.Module,
     image_shape: Sequence[int],
-    batch_sizes: Sequence[int] = (1, 4, 8, 16, 32, 64),
+    batch_sizes: Sequence[int] = (1, 2, 4, 8, 16, 32, 64),
     images_per_trial: int = 64,
     grad: bool = False,
 ) -> tuple[float, str]:

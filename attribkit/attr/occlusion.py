@@ -81,8 +81,11 @@ class Occlusion(_CaptumOcclusion):
     Args:
         forward_func: the model or any callable returning ``N×classes`` scores.
         memory_budget: bytes that one batch of perturbed inputs may use (activations).
-        max_batch: cap on the perturbed batch size (CPUs are fastest at small batches; set
-            it higher on a GPU). ``None`` picks 16 on the CPU and 256 on CUDA devices.
+        max_batch: cap on the perturbed batch size. ``None`` picks 4 on the CPU (measured
+            fastest per image for EfficientNet-Lite0 on 2 cores: 13 ms at batch 2–4 in
+            channels-last against 20–31 ms at batch 16) and 256 on CUDA devices.
+        channels_last: feed perturbed 4-D image batches to the model in channels-last memory
+            format (the model itself is untouched). ``None``: on the CPU only.
 
     Example:
         >>> import torch
@@ -99,6 +102,7 @@ class Occlusion(_CaptumOcclusion):
         forward_func: Any,
         memory_budget: int = 1 << 30,
         max_batch: int | None = None,
+        channels_last: bool | None = None,
     ) -> None:
         super().__init__(forward_func)
         if memory_budget <= 0:
@@ -107,6 +111,7 @@ class Occlusion(_CaptumOcclusion):
             raise ValueError(f"max_batch must be positive, got {max_batch}")
         self.memory_budget = memory_budget
         self.max_batch = max_batch
+        self.channels_last = channels_last
         self.model = model_of(self)
         #: the ``perturbations_per_eval`` used by the last call
         self.last_perturbations_per_eval: int | None = None
@@ -135,7 +140,7 @@ class Occlusion(_CaptumOcclusion):
         )
         n = inputs[0].shape[0]
         per_sample = _per_sample_bytes(self.forward_func, inputs, additional_forward_args)
-        cap = self.max_batch or (256 if inputs[0].is_cuda else 16)
+        cap = self.max_batch or (256 if inputs[0].is_cuda else 4)
         batch = max(1, min(cap, self.memory_budget // max(per_sample, 1)))
         return max(1, min(total, batch // n))
 
@@ -199,12 +204,28 @@ class Occlusion(_CaptumOcclusion):
             )
         self.last_perturbations_per_eval = perturbations_per_eval
         original: Any = getattr(self, "forward_func")  # noqa: B009 - typed Any on purpose
+        channels_last = (
+            self.channels_last
+            if self.channels_last is not None
+            else tensors[0].device.type == "cpu"
+        ) and tensors[0].ndim == 4
+        wrapped = original
+        if channels_last:
+
+            def cl_forward(first: Any, *rest: Any) -> Any:
+                if isinstance(first, torch.Tensor) and first.ndim == 4:
+                    first = first.contiguous(memory_format=torch.channels_last)
+                return original(first, *rest)
+
+            wrapped = cl_forward
         if probability:
+            inner = wrapped
 
             def prob_forward(*args: Any) -> torch.Tensor:
-                return original(*args).softmax(dim=-1)
+                return inner(*args).softmax(dim=-1)
 
-            self.forward_func = prob_forward
+            wrapped = prob_forward
+        self.forward_func = wrapped
         try:
             return _CaptumOcclusion.attribute.__wrapped__(  # type: ignore[attr-defined]
                 self,

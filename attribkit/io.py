@@ -149,7 +149,7 @@ def load_image(
         FileNotFoundError: the path does not exist.
         ValueError: the file is not a readable image, or is larger than ``max_pixels``.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> load_image(np.zeros((10, 20), dtype=np.uint8), size=5).shape
         torch.Size([1, 3, 5, 10])
@@ -184,7 +184,7 @@ def to_numpy(image: torch.Tensor) -> np.ndarray:
 def to_pil(image: torch.Tensor) -> Image.Image:
     """Turn a ``[1×]C×H×W`` tensor in [0, 1] into a PIL image (values outside are clipped).
 
-    Example:
+    Examples:
         >>> import torch
         >>> to_pil(torch.zeros(3, 4, 5)).size
         (5, 4)
@@ -200,7 +200,7 @@ def save_image(image: torch.Tensor | Image.Image, path: str | Path, **kwargs: An
     Returns:
         The path written.
 
-    Example:
+    Examples:
         >>> import tempfile, torch, pathlib
         >>> p = save_image(torch.rand(3, 8, 8), pathlib.Path(tempfile.mkdtemp()) / "x.png")
         >>> p.exists()

@@ -56,7 +56,7 @@ class WorldSnapshot:
 def snapshot_world(model: nn.Module, *inputs: torch.Tensor) -> WorldSnapshot:
     """Record what a well-behaved call must leave unchanged.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from torch import nn
         >>> net, x = nn.Linear(2, 1), torch.rand(3, 2)

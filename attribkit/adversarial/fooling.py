@@ -121,7 +121,7 @@ class FoolingImage:
     Args:
         model: a classifier taking ``[0, 1]`` images.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from torch import nn
         >>> net = nn.Sequential(nn.Flatten(), nn.Linear(12, 2))  # logits: s and 6 - s, s = Σx
@@ -324,7 +324,7 @@ def fooling_figure(
     """The lecture's picture: original | fooled | difference (×``magnify`` around grey, or
     ``"normalize"`` to stretch it to the full range), as one ``3×H×(3W+pad)`` image.
 
-    Example:
+    Examples:
         >>> import torch
         >>> fooling_figure(torch.zeros(1, 3, 8, 8), torch.full((1, 3, 8, 8), 0.01)).shape
         torch.Size([3, 12, 32])
@@ -368,7 +368,7 @@ def fooling_sweep(
     Returns:
         A :class:`SweepResult`.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from torch import nn
         >>> net = nn.Sequential(nn.Flatten(), nn.Linear(12, 3))

@@ -14,7 +14,7 @@ __all__ = ["FeatureAblation"]
 class FeatureAblation(_CaptumFeatureAblation):
     """Captum's ``FeatureAblation``; every argument is Captum's.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from torch import nn
         >>> net = nn.Sequential(nn.Flatten(), nn.Linear(4, 3))

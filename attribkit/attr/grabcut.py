@@ -36,7 +36,7 @@ def saliency_grabcut(
     Returns:
         An ``H×W`` bool tensor on the image's device, ``True`` for foreground.
 
-    Example:
+    Examples:
         >>> import torch
         >>> img = torch.zeros(1, 3, 32, 32); img[..., 8:24, 8:24] = 1
         >>> sal = torch.zeros(32, 32); sal[10:22, 10:22] = 1

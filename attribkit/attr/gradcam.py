@@ -22,7 +22,7 @@ __all__ = ["LayerGradCam", "GuidedGradCam", "gradcam_map", "last_conv_layer"]
 def last_conv_layer(model: nn.Module) -> str:
     """Dotted name of the last ``nn.Conv2d`` registered in ``model`` (Grad-CAM's usual layer).
 
-    Example:
+    Examples:
         >>> from torch import nn
         >>> last_conv_layer(nn.Sequential(nn.Conv2d(3, 4, 3), nn.Conv2d(4, 4, 3), nn.ReLU()))
         '1'
@@ -49,7 +49,7 @@ class LayerGradCam(_CaptumLayerGradCam):
         layer: a dotted name (``"_conv_head"``) or a module of the model.
         device_ids: as Captum.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from torch import nn
         >>> net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
@@ -108,7 +108,7 @@ class GuidedGradCam(_CaptumGuidedGradCam):
         device_ids: as Captum.
         approximate: as for :class:`~attribkit.attr.GuidedBackprop`.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from torch import nn
         >>> net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU6(), nn.AdaptiveAvgPool2d(1),
@@ -172,7 +172,7 @@ def gradcam_map(
         layer: the layer; the last ``nn.Conv2d`` by default.
         relu: keep only positive evidence, as in the paper.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from torch import nn
         >>> net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1),

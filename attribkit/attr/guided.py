@@ -67,7 +67,7 @@ def unguidable_modules(model: nn.Module) -> list[str]:
     Sigmoid and Tanh count too, since used as activations they cannot be guided; where they only
     gate (as in squeeze-and-excitation), ``approximate=True`` is the honest choice.
 
-    Example:
+    Examples:
         >>> from torch import nn
         >>> unguidable_modules(nn.Sequential(nn.Conv2d(3, 3, 1), nn.GELU()))
         ['1']
@@ -209,7 +209,7 @@ class GuidedBackprop(_ModifiedRectifierGradient, _CaptumGuidedBackprop):
         approximate: let gradients pass unguided through activations that have no guided rule
             (SiLU, GELU, sigmoid, …) instead of raising :class:`UnsupportedActivationError`.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from torch import nn
         >>> net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU6(), nn.Flatten(), nn.LazyLinear(2))
@@ -252,7 +252,7 @@ class Deconvolution(_ModifiedRectifierGradient, _CaptumDeconvolution):
         model: the network.
         approximate: let gradients pass unrectified through activations with no deconvnet rule.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from torch import nn
         >>> net = nn.Sequential(nn.Flatten(), nn.Linear(12, 4), nn.ReLU(), nn.Linear(4, 2))

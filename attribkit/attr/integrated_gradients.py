@@ -14,7 +14,7 @@ __all__ = ["IntegratedGradients"]
 class IntegratedGradients(_CaptumIntegratedGradients):
     """Captum's ``IntegratedGradients``; every argument is Captum's.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from torch import nn
         >>> net = nn.Sequential(nn.Flatten(), nn.Linear(12, 3))

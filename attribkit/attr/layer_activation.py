@@ -21,7 +21,7 @@ class LayerActivation(_CaptumLayerActivation):
         layer: a dotted name or a module (or a list of them, as Captum allows).
         device_ids: as Captum.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from torch import nn
         >>> net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU())

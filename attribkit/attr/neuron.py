@@ -21,7 +21,7 @@ class LayerChannels(nn.Module):
         layer: a dotted name or module with ``N×C×H×W`` output.
         reduce: ``"max"`` (the strongest position, the usual "neuron") or ``"mean"``.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from torch import nn
         >>> net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU())

@@ -16,7 +16,7 @@ class NoiseTunnel(_CaptumNoiseTunnel):
 
     It works over attribkit's and Captum's attribution methods alike.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from torch import nn
         >>> from attribkit.attr import Saliency

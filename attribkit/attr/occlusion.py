@@ -38,7 +38,7 @@ def count_occlusions(
         window: the sliding window's shape.
         strides: stride per dimension (``None`` = 1, an int applies to every dimension).
 
-    Example:
+    Examples:
         >>> count_occlusions((3, 224, 224), (3, 16, 16), (3, 8, 8))
         729
     """
@@ -87,7 +87,7 @@ class Occlusion(_CaptumOcclusion):
         channels_last: feed perturbed 4-D image batches to the model in channels-last memory
             format (the model itself is untouched). ``None``: on the CPU only.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from torch import nn
         >>> net = nn.Sequential(nn.Conv2d(3, 2, 3, padding=1), nn.Flatten(), nn.LazyLinear(4))

@@ -18,7 +18,7 @@ __all__ = ["Saliency", "saliency_map"]
 class Saliency(_CaptumSaliency):
     """Captum's ``Saliency`` with attribkit's input checks and state discipline.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from torch import nn
         >>> net = nn.Sequential(nn.Flatten(), nn.Linear(12, 3))
@@ -63,7 +63,7 @@ def saliency_map(model: nn.Module, image: torch.Tensor, target: TargetType) -> t
     Returns:
         ``N×1×H×W`` non-negative maps.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from torch import nn
         >>> net = nn.Sequential(nn.Flatten(), nn.Linear(12, 3))

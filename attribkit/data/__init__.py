@@ -113,7 +113,7 @@ def sample_image(
         crop: center crop, as in :func:`attribkit.load_image`.
         device: where to put the tensor.
 
-    Example:
+    Examples:
         >>> sample_image("chelsea", size=224).shape
         torch.Size([1, 3, 224, 224])
     """

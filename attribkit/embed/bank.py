@@ -112,7 +112,7 @@ class FeatureBank:
         indices: ``N`` indices of the items in the caller's data set (default ``0..N-1``).
         meta: small string metadata saved with the bank (layer, pooling, …).
 
-    Example:
+    Examples:
         >>> import torch
         >>> bank = FeatureBank(torch.tensor([[0., 0.], [1., 0.], [5., 5.]]))
         >>> bank.nearest(torch.tensor([0.9, 0.1]), k=2, metric="euclidean").indices.tolist()
@@ -175,7 +175,7 @@ class FeatureBank:
                 (``indices`` hold the global row numbers); write it with
                 :meth:`save_shards` and read the whole bank back with :meth:`load`.
 
-        Example:
+        Examples:
             >>> import torch
             >>> from torch import nn
             >>> net = nn.Sequential(nn.Conv2d(1, 3, 3), nn.ReLU())
@@ -582,7 +582,7 @@ def nearest_pixels(
         metric: ``"euclidean"`` (the lecture's L2 in pixel space) or ``"cosine"``.
         **kwargs: passed on to :meth:`FeatureBank.nearest`.
 
-    Example:
+    Examples:
         >>> import torch
         >>> imgs = torch.stack([torch.zeros(1, 2, 2), torch.ones(1, 2, 2)])
         >>> nearest_pixels(imgs, torch.full((1, 2, 2), 0.9), k=1).indices.tolist()

@@ -62,7 +62,7 @@ def scatter_thumbnails(
     Returns:
         ``3×canvas×canvas`` image in [0, 1].
 
-    Example:
+    Examples:
         >>> import torch
         >>> scatter_thumbnails(torch.rand(5, 3, 8, 8), torch.rand(5, 2), canvas=64,
         ...                    thumb=8).shape
@@ -94,7 +94,7 @@ def grid_assignment(coords: torch.Tensor, rows: int, cols: int) -> torch.Tensor:
     Returns:
         A ``rows·cols`` long tensor: the point in each cell (row-major), ``-1`` if empty.
 
-    Example:
+    Examples:
         >>> import torch
         >>> grid_assignment(torch.tensor([[1., 1.], [0., 0.], [1., 0.], [0., 1.]]), 2, 2).tolist()
         [1, 2, 3, 0]
@@ -140,7 +140,7 @@ def grid_layout(
     Returns:
         ``3×H×W`` image in [0, 1]; empty cells are ``background``.
 
-    Example:
+    Examples:
         >>> import torch
         >>> grid_layout(torch.rand(6, 1, 8, 8), torch.rand(6, 2), 2, 3, thumb=8).shape
         torch.Size([3, 16, 24])
@@ -174,7 +174,7 @@ def scatter_points(
 ) -> torch.Tensor:
     """A matplotlib scatter plot of 2-D points coloured by label, as a ``3×H×W`` tensor.
 
-    Example:
+    Examples:
         >>> import torch
         >>> scatter_points(torch.rand(10, 2), torch.arange(10) % 3, inches=1, dpi=50).shape
         torch.Size([3, 50, 50])

@@ -41,7 +41,7 @@ def embed(
     Returns:
         ``N×dim`` float32 coordinates on the features' device.
 
-    Example:
+    Examples:
         >>> import torch
         >>> embed(torch.rand(20, 5), "pca").shape
         torch.Size([20, 2])

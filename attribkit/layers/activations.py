@@ -88,7 +88,7 @@ def activation_grid(
         ValueError: the layer's output is not ``N×C×h×w``, a channel is out of range, or
             a highlighted channel is not drawn.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from torch import nn
         >>> net = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU())

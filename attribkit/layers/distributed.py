@@ -46,7 +46,7 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 def dist_info() -> tuple[int, int]:
     """``(rank, world_size)`` of the initialised process group, else ``(0, 1)``.
 
-    Example:
+    Examples:
         >>> dist_info()
         (0, 1)
     """
@@ -72,7 +72,7 @@ def shard_range(n: int, rank: int, world_size: int, block: int = 1) -> tuple[int
     in contiguous runs, the first ranks taking one more when they do not divide evenly. No
     item is repeated or dropped; a rank may get nothing when there are fewer blocks than ranks.
 
-    Example:
+    Examples:
         >>> [shard_range(10, r, 3, block=2) for r in range(3)]
         [(0, 4), (4, 8), (8, 10)]
     """
@@ -103,7 +103,7 @@ class ShardSampler(Sampler[int]):
         world_size: processes (default: from the process group).
         block: the batch size (shards are whole batches).
 
-    Example:
+    Examples:
         >>> list(ShardSampler(5, rank=1, world_size=2, block=2))
         [4]
     """
@@ -166,7 +166,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     On an exception (or if the process dies) the final name is never created, and the
     temporary file is removed when Python still can.
 
-    Example:
+    Examples:
         >>> import tempfile, pathlib
         >>> d = pathlib.Path(tempfile.mkdtemp())
         >>> with atomic_path(d / "r.txt") as tmp:
@@ -353,7 +353,7 @@ def gather_results(compute: Any) -> list[Any]:
 def rank_device(device: torch.device | str) -> torch.device:
     """The device this rank should use: ``cuda`` becomes ``cuda:LOCAL_RANK`` under torchrun.
 
-    Example:
+    Examples:
         >>> rank_device("cpu")
         device(type='cpu')
     """
@@ -375,7 +375,7 @@ def process_group_from_env(
     NCCL for a CUDA device, else gloo) and destroys the group on exit. Otherwise it does
     nothing, so the same code runs in one process. Yields ``(rank, world_size)``.
 
-    Example:
+    Examples:
         >>> with process_group_from_env() as (rank, world):
         ...     print(rank, world)
         0 1

@@ -36,7 +36,7 @@ def iter_batches(data: torch.Tensor | Iterable[Any], batch_size: int) -> Iterato
         data: an ``N×C×H×W`` tensor, or an iterable of batches.
         batch_size: slice size for a tensor (ignored for iterables, which batch themselves).
 
-    Example:
+    Examples:
         >>> import torch
         >>> [b.shape[0] for b in iter_batches(torch.zeros(5, 1, 2, 2), 2)]
         [2, 2, 1]
@@ -73,7 +73,7 @@ def pool_features(x: torch.Tensor, pool: str | None = "avg", flatten: bool = Tru
 
     Non-spatial outputs (``N×D``) are returned as they are.
 
-    Example:
+    Examples:
         >>> import torch
         >>> pool_features(torch.ones(2, 3, 4, 4)).shape
         torch.Size([2, 3])
@@ -137,7 +137,7 @@ def extract_features(
         ValueError: unknown layer, empty data, bad ``pool``, or a layer that did not run.
         RuntimeError: in a distributed run, another rank failed or died.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from torch import nn
         >>> net = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4, 2))

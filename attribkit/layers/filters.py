@@ -19,7 +19,7 @@ _NORMALIZE = ("each", "filter", "all")
 def first_conv(model: nn.Module) -> nn.Conv2d:
     """Return the first ``nn.Conv2d`` of ``model`` in ``named_modules()`` order.
 
-    Example:
+    Examples:
         >>> from torch import nn
         >>> first_conv(nn.Sequential(nn.ReLU(), nn.Conv2d(3, 2, 3))).out_channels
         2
@@ -117,7 +117,7 @@ def filter_grid(
     Returns:
         A ``3×H×W`` image in [0, 1].
 
-    Example:
+    Examples:
         >>> from torch import nn
         >>> filter_grid(nn.Conv2d(3, 8, 5), scale=2, padding=0, nrow=4).shape
         torch.Size([3, 20, 40])

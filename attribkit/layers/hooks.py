@@ -36,7 +36,7 @@ def resolve_layer(model: nn.Module, layer: LayerRef) -> nn.Module:
         ValueError: the name does not exist (the message lists close matches), or the module
             is not part of ``model``.
 
-    Example:
+    Examples:
         >>> from torch import nn
         >>> net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU())
         >>> resolve_layer(net, "1")
@@ -96,7 +96,7 @@ def capture(
     Yields:
         A dict from each given name (or ``layer_name`` for modules) to its latest output.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from torch import nn
         >>> net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU())
@@ -180,7 +180,7 @@ def forward_to(
     Returns:
         The captured activations, keyed as in :func:`capture`.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from torch import nn
         >>> net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(1, 1))

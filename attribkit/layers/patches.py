@@ -98,7 +98,7 @@ def merge_topk(a: TopK, b: TopK, k: int | None = None) -> TopK:
     The result does not depend on the order of the arguments, so shards can be merged in any
     order (e.g. after ``torch.distributed.all_gather``).
 
-    Example:
+    Examples:
         >>> import torch
         >>> a = TopK(torch.tensor([[3., 1.]]), torch.tensor([[5, 2]]), torch.zeros(1, 2,
         ...          dtype=torch.long), torch.zeros(1, 2, dtype=torch.long))
@@ -141,7 +141,7 @@ def batch_topk(acts: torch.Tensor, start_index: int, k: int, one_per_image: bool
         one_per_image: count each image at most once per channel (its best position, the
             first in row-major order on ties); else every position competes.
 
-    Example:
+    Examples:
         >>> import torch
         >>> a = torch.zeros(2, 1, 2, 2); a[1, 0, 1, 0] = 5.0
         >>> t = batch_topk(a, 10, 1)
@@ -189,7 +189,7 @@ def crop_box(
 ) -> torch.Tensor:
     """Crop ``(top, left, bottom, right)`` from a ``C×H×W`` image, padding outside it.
 
-    Example:
+    Examples:
         >>> import torch
         >>> crop_box(torch.ones(1, 4, 4), (-1, -1, 2, 2))[0]
         tensor([[0., 0., 0.],
@@ -224,7 +224,7 @@ def random_crops(
     Returns:
         ``(crops M×C×size×size, source image index M)``.
 
-    Example:
+    Examples:
         >>> import torch
         >>> crops, src = random_crops(torch.rand(2, 3, 10, 12), 3, 8)
         >>> tuple(crops.shape), src.tolist()
@@ -279,7 +279,7 @@ class MaxActivatingPatches:
         channels_last: feed batches in channels-last memory format (often faster on CPUs).
         show_progress: progress bar during scans.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from torch import nn
         >>> net = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU())

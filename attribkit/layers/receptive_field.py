@@ -96,7 +96,7 @@ class ReceptiveField:
     def box(self, y: int, x: int, clip: bool = False) -> tuple[int, int, int, int]:
         """``(top, left, bottom, right)`` of position ``(y, x)``, half-open, in input pixels.
 
-        Example:
+        Examples:
             >>> rf = ReceptiveField("c", (8, 8), (4, 4), (3, 3), (2, 2), (-1, -1), "analytic")
             >>> rf.box(1, 2)
             (1, 3, 4, 6)
@@ -318,7 +318,7 @@ def analytic_receptive_field(
             is not a chain of convs, poolings, paddings and pointwise modules (use
             :func:`empirical_receptive_field`).
 
-    Example:
+    Examples:
         >>> from torch import nn
         >>> net = nn.Sequential(nn.Conv2d(1, 1, 3, padding=1), nn.MaxPool2d(2))
         >>> rf = analytic_receptive_field(net, "1", 8)
@@ -402,7 +402,7 @@ def empirical_receptive_field(
         samples: random inputs per position whose gradient supports are united.
         max_scale: largest input enlargement tried when the box is clipped (1 = never).
 
-    Example:
+    Examples:
         >>> from torch import nn
         >>> net = nn.Sequential(nn.Conv2d(1, 1, 3), nn.Conv2d(1, 1, 3, stride=2))
         >>> rf = empirical_receptive_field(net, "1", 16)
@@ -469,7 +469,7 @@ def receptive_field(
     Returns:
         A :class:`ReceptiveField`.
 
-    Example:
+    Examples:
         >>> from torch import nn
         >>> net = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
         >>> rf = receptive_field(net, "2", 32)

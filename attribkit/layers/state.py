@@ -16,7 +16,7 @@ def preserve_state(model: nn.Module) -> Iterator[nn.Module]:
     """Restore every module's ``training`` flag and every parameter's ``requires_grad`` and
     ``.grad`` when the block exits, normally or by an exception.
 
-    Example:
+    Examples:
         >>> from torch import nn
         >>> net = nn.Linear(2, 2).train()
         >>> with preserve_state(net):

@@ -38,7 +38,7 @@ class DigitsCNN(nn.Module):
 def load_digits_tensors(dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
     """Return scikit-learn's digits as ``(images N×1×8×8 in [0, 1], labels N)``.
 
-    Example:
+    Examples:
         >>> x, y = load_digits_tensors()
         >>> tuple(x.shape), int(y.max())
         ((1797, 1, 8, 8), 9)
@@ -74,7 +74,7 @@ def train_digits_cnn(
     Returns:
         ``(model in eval mode, accuracy on the held-out split)``.
 
-    Example:
+    Examples:
         >>> model, acc = train_digits_cnn(epochs=2)
         >>> acc > 0.5
         True

@@ -42,7 +42,7 @@ def efficientnet_lite0(pretrained: bool = True) -> EfficientNetLite0:
     Returns:
         The model, in eval mode, taking ``N×3×H×W`` images in [0, 1] (224 px is native).
 
-    Example:
+    Examples:
         >>> import torch
         >>> model = efficientnet_lite0()
         >>> model(torch.rand(1, 3, 224, 224)).shape

@@ -24,7 +24,7 @@ def _classes() -> tuple[str, ...]:
 def imagenet_classes() -> list[str]:
     """Return the 1,000 ImageNet class names (from torchvision's metadata, offline).
 
-    Example:
+    Examples:
         >>> imagenet_classes()[285]
         'Egyptian cat'
     """
@@ -36,7 +36,7 @@ def class_index(target: int | str, n_classes: int = 1000) -> int:
 
     Names match case-insensitively; a unique prefix or substring is accepted.
 
-    Example:
+    Examples:
         >>> class_index("granny smith")
         948
     """
@@ -89,7 +89,7 @@ def predict(
     Returns:
         One list of :class:`Prediction` per image, most probable first.
 
-    Example:
+    Examples:
         >>> from attribkit import efficientnet_lite0, sample_image
         >>> predict(efficientnet_lite0(), sample_image("chelsea", size=224), topk=1)[0][0].name
         'Egyptian cat'

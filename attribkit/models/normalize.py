@@ -20,7 +20,7 @@ class Normalize(nn.Module):
         mean: per-channel mean.
         std: per-channel standard deviation.
 
-    Example:
+    Examples:
         >>> import torch
         >>> Normalize()(torch.ones(1, 3, 2, 2)).shape
         torch.Size([1, 3, 2, 2])
@@ -57,7 +57,7 @@ class NormalizedModel(nn.Module):
         mean: per-channel mean used in training.
         std: per-channel std used in training.
 
-    Example:
+    Examples:
         >>> from torch import nn
         >>> net = NormalizedModel(nn.Conv2d(3, 2, 1))
         >>> [n for n, _ in net.named_children()]

@@ -22,7 +22,7 @@ def load_model(spec: str | None = None) -> tuple[nn.Module, str]:
     Args:
         spec: see :data:`MODEL_HELP`; ``None`` means EfficientNet-Lite0.
 
-    Example:
+    Examples:
         >>> load_model("vgg16")[1]
         'VGG16 (random weights)'
     """

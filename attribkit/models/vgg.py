@@ -128,7 +128,7 @@ def vgg16(weights: Any = None, num_classes: int = 1000) -> VGG:
             dict, or ``torchvision.models.VGG16_Weights.IMAGENET1K_V1`` when you have it.
         num_classes: outputs of the classifier.
 
-    Example:
+    Examples:
         >>> net = vgg16()
         >>> net.features(__import__("torch").rand(1, 3, 32, 32), upto="relu2_1").shape
         torch.Size([1, 128, 16, 16])
@@ -143,7 +143,7 @@ def vgg19(weights: Any = None, num_classes: int = 1000) -> VGG:
         weights: as for :func:`vgg16`, with VGG19 weights.
         num_classes: outputs of the classifier.
 
-    Example:
+    Examples:
         >>> "relu5_4" in dict(vgg19().named_modules())
         True
     """

@@ -312,7 +312,7 @@ class ClassVisualization(_Visualizer):
         model: a classifier taking ``[0, 1]`` images (normalization inside the model).
         mean: the dataset's mean colour, the "zero" image of Simonyan and Yosinski.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from torch import nn
         >>> net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
@@ -464,7 +464,7 @@ class NeuronVisualization(_Visualizer):
         layer: dotted name (or module) of the layer.
         mean: the dataset's mean colour.
 
-    Example:
+    Examples:
         >>> from torch import nn
         >>> net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU())
         >>> res = NeuronVisualization(net, "1").visualize([0, 1, 2, 3], steps=3, size=12,
@@ -599,7 +599,7 @@ def multifaceted_init(
     Returns:
         ``k×C×H×W`` start images in [0, 1], largest cluster first.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from torch import nn
         >>> net = nn.Sequential(nn.Flatten(), nn.Linear(12, 2))

@@ -71,7 +71,7 @@ class DeepDream:
         model: the network (takes ``[0, 1]`` images).
         layer: dotted name (or module) whose activations are amplified.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from torch import nn
         >>> net = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU())

@@ -33,7 +33,7 @@ __all__ = ["FeatureInversion", "InversionSweep", "inversion_sweep", "psnr", "def
 def psnr(image: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
     """Peak signal-to-noise ratio in dB of ``[0, 1]`` images, per image ``(N,)``.
 
-    Example:
+    Examples:
         >>> import torch
         >>> float(psnr(torch.zeros(1, 3, 4, 4), torch.full((1, 3, 4, 4), 0.1)))
         20.0
@@ -92,7 +92,7 @@ class FeatureInversion:
         layer_fn: optional function applied to the layer's output first (e.g.
             ``torch.nn.functional.relu6`` on EfficientNet's ``_bn0`` for the stem activation).
 
-    Example:
+    Examples:
         >>> import torch
         >>> from torch import nn
         >>> net = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU())
@@ -320,7 +320,7 @@ def inversion_sweep(
     Returns:
         An :class:`InversionSweep` (``.grid()`` / ``.save(path)`` for the picture).
 
-    Example:
+    Examples:
         >>> import torch
         >>> from torch import nn
         >>> net = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))

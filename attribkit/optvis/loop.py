@@ -250,7 +250,7 @@ def optimize(
         ValueError: unknown layer, non-positive steps, bad snapshot steps or optimizer name.
         TypeError: ``objective`` or ``param`` of the wrong kind.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from torch import nn
         >>> from attribkit.optvis import PixelImage, channel

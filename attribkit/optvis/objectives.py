@@ -92,7 +92,7 @@ class Objective:
         needs_output: ``True`` if ``fn`` reads ``ctx.output``.
         name: a short description, used in ``repr`` and captions.
 
-    Example:
+    Examples:
         >>> import torch
         >>> mean_px = Objective(lambda ctx: ctx.image.mean((1, 2, 3)), name="brightness")
         >>> obj = 2 * mean_px - 1
@@ -236,7 +236,7 @@ def _pick(t: torch.Tensor, idx: list[int] | int, what: str, layer: str) -> torch
 def channel(layer: str, c: int | Sequence[int]) -> Objective:
     """Mean activation of channel ``c`` of ``layer`` (a list gives one channel per image).
 
-    Example:
+    Examples:
         >>> import torch
         >>> obj = channel("conv", 1)
         >>> a = torch.arange(8.0).view(1, 2, 2, 2)
@@ -257,7 +257,7 @@ def neuron(
 ) -> Objective:
     """Activation of channel ``c`` of ``layer`` at column ``x``, row ``y`` (default: centre).
 
-    Example:
+    Examples:
         >>> import torch
         >>> a = torch.arange(8.0).view(1, 2, 2, 2)
         >>> ctx = ObjectiveContext(torch.zeros(1, 3, 2, 2), torch.zeros(1, 3, 2, 2), {"conv": a})
@@ -289,7 +289,7 @@ def _output(ctx: ObjectiveContext) -> torch.Tensor:
 def class_logit(c: int | Sequence[int]) -> Objective:
     """The model's output (pre-softmax score) for class ``c`` (a list: one class per image).
 
-    Example:
+    Examples:
         >>> import torch
         >>> ctx = ObjectiveContext(torch.zeros(1, 3, 2, 2), torch.zeros(1, 3, 2, 2),
         ...                        output=torch.tensor([[0.5, 2.0]]))
@@ -308,7 +308,7 @@ def class_logit(c: int | Sequence[int]) -> Objective:
 def class_logprob(c: int | Sequence[int]) -> Objective:
     """Log-softmax probability of class ``c`` (pushes the other classes down too).
 
-    Example:
+    Examples:
         >>> import torch
         >>> ctx = ObjectiveContext(torch.zeros(1, 3, 2, 2), torch.zeros(1, 3, 2, 2),
         ...                        output=torch.zeros(1, 4))
@@ -331,7 +331,7 @@ def deepdream(layer: str, reduce: str = "sum") -> Objective:
         layer: dotted layer name.
         reduce: ``"sum"`` (``½ Σ a²``, the original) or ``"mean"`` (``mean(a²)``, scale-free).
 
-    Example:
+    Examples:
         >>> import torch
         >>> a = torch.full((1, 2, 2, 2), 2.0)
         >>> deepdream("x")(ObjectiveContext(torch.zeros(1, 3, 2, 2), torch.zeros(1, 3, 2, 2),
@@ -362,7 +362,7 @@ def _centred(ctx: ObjectiveContext, layer: str | None, center: float | None) -> 
 def l1(layer: str | None = None, center: float | None = None) -> Objective:
     """Penalty ``Σ |x - center|`` per image, on the image (``center`` 0.5) or on a layer (0).
 
-    Example:
+    Examples:
         >>> import torch
         >>> l1()(ObjectiveContext(torch.ones(1, 1, 2, 2), torch.ones(1, 1, 2, 2)))
         tensor([2.])
@@ -378,7 +378,7 @@ def l1(layer: str | None = None, center: float | None = None) -> Objective:
 def l2(layer: str | None = None, center: float | None = None) -> Objective:
     """Penalty ``Σ (x - center)²`` per image, on the image (``center`` 0.5) or on a layer (0).
 
-    Example:
+    Examples:
         >>> import torch
         >>> l2()(ObjectiveContext(torch.ones(1, 1, 2, 2), torch.ones(1, 1, 2, 2)))
         tensor([1.])
@@ -394,7 +394,7 @@ def l2(layer: str | None = None, center: float | None = None) -> Objective:
 def total_variation(layer: str | None = None, beta: float = 1.0) -> Objective:
     """Penalty ``Σ (Δx² + Δy²)^(β/2)`` per image (``beta=1``: isotropic TV; ``2``: squared).
 
-    Example:
+    Examples:
         >>> import torch
         >>> x = torch.tensor([[[[0.0, 1.0], [0.0, 1.0]]]])
         >>> total_variation()(ObjectiveContext(x, x))
@@ -419,7 +419,7 @@ def total_variation(layer: str | None = None, beta: float = 1.0) -> Objective:
 def blur_penalty(sigma: float = 0.5) -> Objective:
     """Penalty ``½ Σ (x - stopgrad(blur(x)))²`` on the image: its gradient blurs the image.
 
-    Example:
+    Examples:
         >>> import torch
         >>> x = torch.ones(1, 3, 8, 8)
         >>> float(blur_penalty()(ObjectiveContext(x, x))) < 1e-9  # a flat image is already smooth
@@ -441,7 +441,7 @@ def diversity(layer: str) -> Objective:
     """Diversity across the batch (Olah 2017): minus the mean cosine similarity between each
     image's Gram matrix at ``layer`` and the others'. Maximize it with the main objective.
 
-    Example:
+    Examples:
         >>> import torch
         >>> a = torch.eye(2).view(2, 2, 1, 1)  # two images with orthogonal features
         >>> z = torch.zeros(2, 3, 1, 1)

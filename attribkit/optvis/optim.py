@@ -26,7 +26,7 @@ class NormalizedGradient(torch.optim.Optimizer):
         decay: fraction by which ``x - center`` shrinks after each step.
         center: the value decay pulls towards.
 
-    Example:
+    Examples:
         >>> x = torch.zeros(1, 4, requires_grad=True)
         >>> opt = NormalizedGradient([x], lr=0.1, norm="linf")
         >>> (-x.sum()).backward(); _ = opt.step()

@@ -161,7 +161,7 @@ class PixelImage(ImageParam):
         generator: a ``torch.Generator`` for the random start (overrides ``seed``).
         dtype: parameter dtype.
 
-    Example:
+    Examples:
         >>> p = PixelImage((2, 3, 8, 8), init=0.5, squash="clamp")
         >>> p().shape, float(p().detach().mean())
         (torch.Size([2, 3, 8, 8]), 0.5)
@@ -228,7 +228,7 @@ class FFTImage(ImageParam):
         generator: a ``torch.Generator`` for the random start (overrides ``seed``).
         dtype: parameter dtype.
 
-    Example:
+    Examples:
         >>> p = FFTImage((1, 3, 16, 16), seed=0)
         >>> img = p()
         >>> img.shape, bool(((img >= 0) & (img <= 1)).all())
@@ -287,7 +287,7 @@ class DecorrelatedColor(ImageParam):
         squash: ``"sigmoid"`` or ``"clamp"``.
         init: optional ``[0, 1]`` image to start from.
 
-    Example:
+    Examples:
         >>> p = DecorrelatedColor(FFTImage((1, 3, 16, 16), seed=0))
         >>> p().shape
         torch.Size([1, 3, 16, 16])
@@ -332,7 +332,7 @@ class LucentParam(ImageParam):
     Args:
         param_f: the closure, e.g. ``lambda: lucent.optvis.param.image(64)``.
 
-    Example:
+    Examples:
         >>> import torch
         >>> t = torch.zeros(1, 3, 4, 4, requires_grad=True)
         >>> p = LucentParam(lambda: ([t], lambda: torch.sigmoid(t)))
@@ -403,7 +403,7 @@ def image_param(
     Returns:
         The parameterization.
 
-    Example:
+    Examples:
         >>> image_param("fft", (1, 3, 32, 32), decorrelate=True, seed=0)().shape
         torch.Size([1, 3, 32, 32])
     """

@@ -50,7 +50,7 @@ class Transform(nn.Module):
 class Pad(Transform):
     """Pad every side by ``pad`` pixels (``mode`` ``"reflect"``, ``"replicate"`` or ``"constant"``).
 
-    Example:
+    Examples:
         >>> Pad(2)(torch.zeros(1, 3, 4, 4)).shape
         torch.Size([1, 3, 8, 8])
     """
@@ -81,7 +81,7 @@ class Jitter(Transform):
     ``mode="crop"`` (Lucent) takes a random ``(H-d)×(W-d)`` window; ``mode="roll"`` (DeepDream)
     rolls the image cyclically and keeps its size.
 
-    Example:
+    Examples:
         >>> Jitter(2)(torch.zeros(1, 3, 8, 8), torch.Generator().manual_seed(0)).shape
         torch.Size([1, 3, 6, 6])
     """
@@ -113,7 +113,7 @@ class Jitter(Transform):
 class RandomScale(Transform):
     """Resize by a factor drawn from ``scales`` (bilinear).
 
-    Example:
+    Examples:
         >>> RandomScale([2.0])(torch.zeros(1, 3, 4, 4)).shape
         torch.Size([1, 3, 8, 8])
     """
@@ -140,7 +140,7 @@ class RandomScale(Transform):
 class RandomRotate(Transform):
     """Rotate by an angle (degrees) drawn from ``angles``, about the centre (reflection padding).
 
-    Example:
+    Examples:
         >>> RandomRotate([90.0])(torch.zeros(1, 3, 4, 4)).shape
         torch.Size([1, 3, 4, 4])
     """
@@ -184,7 +184,7 @@ def gaussian_blur(x: torch.Tensor, sigma: float, kernel_size: int | None = None)
     Returns:
         The blurred batch, same shape.
 
-    Example:
+    Examples:
         >>> round(float(gaussian_blur(torch.ones(1, 1, 5, 5), 1.0).mean()), 4)
         1.0
     """
@@ -211,7 +211,7 @@ def gaussian_blur(x: torch.Tensor, sigma: float, kernel_size: int | None = None)
 class GaussianBlur(Transform):
     """Module form of :func:`gaussian_blur` (deterministic).
 
-    Example:
+    Examples:
         >>> GaussianBlur(0.5)(torch.zeros(1, 3, 8, 8)).shape
         torch.Size([1, 3, 8, 8])
     """
@@ -232,7 +232,7 @@ class GaussianBlur(Transform):
 class Compose(Transform):
     """Apply transforms in order, passing the same generator to each.
 
-    Example:
+    Examples:
         >>> t = Compose(Pad(4), Jitter(4))
         >>> t(torch.zeros(1, 3, 8, 8), torch.Generator().manual_seed(0)).shape
         torch.Size([1, 3, 12, 12])
@@ -259,7 +259,7 @@ class Compose(Transform):
 def standard_transforms() -> Compose:
     """Lucent's default set: pad 12, jitter 8, scale 0.9–1.1, rotate ±10°, jitter 4.
 
-    Example:
+    Examples:
         >>> len(standard_transforms())
         5
     """

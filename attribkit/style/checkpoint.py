@@ -104,7 +104,7 @@ def save_style_model(
     Returns:
         The path of the ``.safetensors`` file.
 
-    Example:
+    Examples:
         >>> import tempfile, os
         >>> net = MultiStyleNet(2, width=4, n_residual=1, style_names=["a", "b"])
         >>> d = tempfile.mkdtemp()
@@ -265,7 +265,7 @@ def shipped_model_path() -> Path:
 def load_shipped_model(device: torch.device | str | None = None) -> MultiStyleNet:
     """The shipped multi-style model (see ``attribkit/data/PROVENANCE.md`` for its training).
 
-    Example:
+    Examples:
         >>> net = load_shipped_model()
         >>> "starry_night" in net.style_names
         True

@@ -43,7 +43,7 @@ def _check_rgb(x: torch.Tensor, name: str) -> None:
 def rgb_to_yiq(image: torch.Tensor) -> torch.Tensor:
     """Convert ``N×3×H×W`` RGB to YIQ (Y = luminance in [0, 1], I and Q chrominance).
 
-    Example:
+    Examples:
         >>> import torch
         >>> rgb_to_yiq(torch.ones(1, 3, 1, 1)).flatten().round(decimals=4).abs()
         tensor([1., 0., 0.])
@@ -70,7 +70,7 @@ def transfer_chrominance(stylized: torch.Tensor, content: torch.Tensor) -> torch
 
     ``content`` is resized to ``stylized`` if their sizes differ. Returns RGB in [0, 1].
 
-    Example:
+    Examples:
         >>> import torch
         >>> c = torch.rand(1, 3, 8, 8)
         >>> torch.allclose(transfer_chrominance(c, c), c, atol=1e-5)
@@ -114,7 +114,7 @@ def match_histograms(source: torch.Tensor, reference: torch.Tensor) -> torch.Ten
         ``1×C×H×W``, every value taken from ``reference`` (up to interpolation between
         neighbouring quantiles).
 
-    Example:
+    Examples:
         >>> import torch
         >>> a, b = torch.rand(1, 3, 8, 8), 0.5 * torch.rand(1, 3, 8, 8)
         >>> out = match_histograms(a, b)
@@ -148,7 +148,7 @@ def match_color(source: torch.Tensor, reference: torch.Tensor, eps: float = 1e-5
     The map is ``x ↦ A (x − μₛ) + μᵣ`` with ``A = Σᵣ^½ Σₛ^-½`` (symmetric square roots), the
     "linear" colour matching of Gatys et al. 2017. Result clamped to [0, 1].
 
-    Example:
+    Examples:
         >>> import torch
         >>> a, b = torch.rand(1, 3, 16, 16), 0.5 * torch.rand(1, 3, 16, 16)
         >>> out = match_color(a, b)

@@ -88,7 +88,7 @@ def efros_leung(
         ValueError: the window is not an odd integer ≥ 3, or is larger than the sample or
             the output, or the sample is not a single image.
 
-    Example:
+    Examples:
         >>> import torch
         >>> sample = torch.rand(1, 1, 16, 16)
         >>> out = efros_leung(sample, 12, window=5, seed=0, show_progress=False)
@@ -218,7 +218,7 @@ def image_quilting(
     Returns:
         A ``1×C×H×W`` tensor.
 
-    Example:
+    Examples:
         >>> import torch
         >>> out = image_quilting(torch.rand(1, 3, 32, 32), 40, block=12, seed=0)
         >>> out.shape

@@ -52,7 +52,7 @@ def gram_matrix(features: torch.Tensor, normalize: bool = True) -> torch.Tensor:
     Returns:
         ``N×C×C`` Gram matrices.
 
-    Example:
+    Examples:
         >>> import torch
         >>> gram_matrix(torch.ones(1, 2, 3, 3))
         tensor([[[1., 1.],
@@ -121,7 +121,7 @@ def total_variation(x: torch.Tensor, beta: float = 2.0) -> torch.Tensor:
     Returns:
         ``(N,)`` values.
 
-    Example:
+    Examples:
         >>> import torch
         >>> total_variation(torch.zeros(2, 3, 4, 4))
         tensor([0., 0.])
@@ -147,7 +147,7 @@ class GramLoss(nn.Module):
             their Gram matrices are averaged with ``weights``.
         weights: blend weights for several targets (normalized to sum to 1).
 
-    Example:
+    Examples:
         >>> import torch
         >>> loss = GramLoss(torch.rand(1, 4, 8, 8))
         >>> loss(torch.rand(2, 4, 6, 6)).shape
@@ -185,7 +185,7 @@ class GramLoss(nn.Module):
 class FeatureLoss(nn.Module):
     """Feature (content) loss against fixed target features, stored as a non-persistent buffer.
 
-    Example:
+    Examples:
         >>> import torch
         >>> t = torch.rand(1, 4, 8, 8)
         >>> float(FeatureLoss(t)(t))
@@ -257,7 +257,7 @@ class PerceptualLoss(nn.Module):
             EfficientNet's stem batch-norm output into the stem activation (its ReLU6 module
             is shared with the head, so it cannot be hooked on its own).
 
-    Example:
+    Examples:
         >>> import torch
         >>> from torch import nn
         >>> net = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU())

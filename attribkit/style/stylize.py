@@ -25,7 +25,7 @@ def parse_style_args(args: Sequence[str] | str, names: Sequence[str]) -> dict[st
         args: e.g. ``["starry_night=0.7", "scream=0.3"]`` or ``"scream"``.
         names: the network's style names (indices ``0 … S−1`` are accepted too).
 
-    Example:
+    Examples:
         >>> parse_style_args(["a=0.25", "b=0.75"], ["a", "b"])
         {'a': 0.25, 'b': 0.75}
     """
@@ -128,7 +128,7 @@ def stylize(
         ValueError: an image smaller than the network's stride, bad style weights, or no
             style chosen for a multi-style network.
 
-    Example:
+    Examples:
         >>> import torch
         >>> net = MultiStyleNet(2, width=4, n_residual=1, style_names=["a", "b"])
         >>> stylize(net, torch.rand(1, 3, 30, 21), {"a": 0.5, "b": 0.5}).shape

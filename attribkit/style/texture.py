@@ -38,7 +38,7 @@ __all__ = ["TextureSynthesis", "texture_layer_sweep", "is_grayscale"]
 def is_grayscale(image: torch.Tensor, tol: float = 2.0 / 255) -> bool:
     """True when ``image`` has one channel, or three channels equal within ``tol``.
 
-    Example:
+    Examples:
         >>> import torch
         >>> is_grayscale(torch.rand(1, 1, 4, 4).expand(-1, 3, -1, -1))
         True
@@ -72,7 +72,7 @@ class TextureSynthesis:
         shift: also match the Gram matrices of the image shifted by this many pixels
             (0 disables; 1 removes the speckle of stride-2 stems).
 
-    Example:
+    Examples:
         >>> import torch
         >>> from torch import nn
         >>> net = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU())
@@ -278,7 +278,7 @@ def texture_layer_sweep(
     Returns:
         ``(images L×3×H×W, layer names per picture, final Gram loss per picture)``.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from torch import nn
         >>> net = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 4, 3))

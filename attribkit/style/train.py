@@ -390,7 +390,7 @@ def train_style(
     Returns:
         A :class:`StyleTrainResult` with the network (eval mode; unwrapped from DDP).
 
-    Example:
+    Examples:
         >>> import torch
         >>> from torch import nn
         >>> bb = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU())

@@ -66,7 +66,7 @@ def default_style_layers(
     Raises:
         ValueError: the backbone is not recognized.
 
-    Example:
+    Examples:
         >>> from attribkit.models import vgg19
         >>> default_style_layers(vgg19())[0]
         ('relu4_2',)
@@ -169,7 +169,7 @@ class StyleTransfer:
             EfficientNet's ``_bn0``, i.e. the stem activation).
         pad: reflect padding in pixels before the network (0 disables).
 
-    Example:
+    Examples:
         >>> import torch
         >>> from torch import nn
         >>> net = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU())

@@ -32,7 +32,7 @@ class ConditionalInstanceNorm2d(nn.Module):
         n_styles: number of styles.
         eps: added to the variance.
 
-    Example:
+    Examples:
         >>> import torch
         >>> norm = ConditionalInstanceNorm2d(4, n_styles=3)
         >>> norm(torch.rand(2, 4, 5, 5), torch.eye(3)[:2]).shape
@@ -195,7 +195,7 @@ class TransformerNet(_StyleNet):
     The input is ``N×3×H×W`` in [0, 1] with ``H`` and ``W`` multiples of 4 (at least 8);
     the output has the same shape, in [0, 1] (a sigmoid ends the network).
 
-    Example:
+    Examples:
         >>> import torch
         >>> net = TransformerNet(width=4, n_residual=1)
         >>> net(torch.rand(1, 3, 16, 16)).shape
@@ -231,7 +231,7 @@ class MultiStyleNet(_StyleNet):
         n_residual: number of residual blocks.
         style_names: optional names of the styles (for ``style_weights`` given as a mapping).
 
-    Example:
+    Examples:
         >>> import torch
         >>> net = MultiStyleNet(3, width=4, n_residual=1)
         >>> x = torch.rand(2, 3, 16, 16)
@@ -304,7 +304,7 @@ def style_weights(
         ValueError: index out of range, unknown name, negative weights, weights that do not
             sum to 1 (unless ``normalize``), or a shape that fits neither form.
 
-    Example:
+    Examples:
         >>> style_weights({"a": 0.25, "b": 0.75}, 2, names=["a", "b"])
         tensor([[0.2500, 0.7500]], dtype=torch.float64)
     """

@@ -40,7 +40,7 @@ def make_grid(
         pad_value: colour of the gaps (1 = white).
         size: resize every tile to ``size`` (``int`` for squares) before tiling.
 
-    Example:
+    Examples:
         >>> import torch
         >>> make_grid(torch.rand(6, 3, 8, 8), nrow=3, padding=0).shape
         torch.Size([3, 16, 24])

@@ -98,7 +98,7 @@ def heatmap_overlay(
     Returns:
         The picture as a ``3×h×w`` tensor (save it with :func:`attribkit.save_image`).
 
-    Example:
+    Examples:
         >>> import torch
         >>> heatmap_overlay(torch.rand(3, 8, 8), torch.rand(1, 8, 8)).shape[0]
         3
@@ -153,7 +153,7 @@ def attribution_figure(
     Returns:
         A ``3×h×w`` tensor.
 
-    Example:
+    Examples:
         >>> import torch
         >>> fig = attribution_figure(torch.rand(3, 8, 8), {"a": torch.rand(1, 8, 8)})
         >>> fig.shape[0]

@@ -66,7 +66,7 @@ class Section:
 class Report:
     """Collects sections and writes ``out_dir/index.html`` with relative links to the PNGs.
 
-    Example:
+    Examples:
         >>> import tempfile, torch
         >>> rep = Report(tempfile.mkdtemp(), "demo")
         >>> with rep.section("saliency", "Saliency") as s:

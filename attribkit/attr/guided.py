@@ -164,18 +164,32 @@ class _GuidedMode(TorchFunctionMode):
 
 
 class _ModifiedRectifierGradient:
-    """The shared ``attribute`` of :class:`GuidedBackprop` and :class:`Deconvolution`."""
+    """What :class:`GuidedBackprop` and :class:`Deconvolution` share: the constructor and
+    ``attribute``; ``_deconv`` picks the backward rule. Listed first among the bases, so it
+    takes precedence over Captum's hook-based implementation."""
 
     _deconv: bool
     approximate: bool
     model: nn.Module
 
-    def _guarded_attribute(
+    def __init__(self, model: nn.Module, approximate: bool = False) -> None:
+        super().__init__(model)  # type: ignore[call-arg]  # Captum's class, next in the MRO
+        self.approximate = approximate
+
+    @checked_attribute()
+    def attribute(
         self,
         inputs: TensorOrTupleOfTensorsGeneric,
         target: TargetType = None,
         additional_forward_args: Any = None,
     ) -> TensorOrTupleOfTensorsGeneric:
+        """Attributions shaped like ``inputs`` (a tuple in gives a tuple out).
+
+        Args:
+            inputs: ``N×…`` tensor or tuple of tensors.
+            target: output index per Captum's ``TargetType`` (int, list, tensor, tuples).
+            additional_forward_args: extra arguments for the model.
+        """
         bad = unguidable_modules(self.model)
         if bad and not self.approximate:
             method = "Deconvolution" if self._deconv else "GuidedBackprop"
@@ -221,26 +235,6 @@ class GuidedBackprop(_ModifiedRectifierGradient, _CaptumGuidedBackprop):
 
     _deconv = False
 
-    def __init__(self, model: nn.Module, approximate: bool = False) -> None:
-        _CaptumGuidedBackprop.__init__(self, model)
-        self.approximate = approximate
-
-    @checked_attribute()
-    def attribute(  # type: ignore[override]
-        self,
-        inputs: TensorOrTupleOfTensorsGeneric,
-        target: TargetType = None,
-        additional_forward_args: Any = None,
-    ) -> TensorOrTupleOfTensorsGeneric:
-        """Guided-backprop attributions, shaped like ``inputs`` (a tuple in gives a tuple out).
-
-        Args:
-            inputs: ``N×…`` tensor or tuple of tensors.
-            target: output index per Captum's ``TargetType`` (int, list, tensor, tuples).
-            additional_forward_args: extra arguments for the model.
-        """
-        return self._guarded_attribute(inputs, target, additional_forward_args)
-
 
 class Deconvolution(_ModifiedRectifierGradient, _CaptumDeconvolution):
     """The deconvnet of Zeiler & Fergus (2014) in Captum's API.
@@ -261,23 +255,3 @@ class Deconvolution(_ModifiedRectifierGradient, _CaptumDeconvolution):
     """
 
     _deconv = True
-
-    def __init__(self, model: nn.Module, approximate: bool = False) -> None:
-        _CaptumDeconvolution.__init__(self, model)
-        self.approximate = approximate
-
-    @checked_attribute()
-    def attribute(  # type: ignore[override]
-        self,
-        inputs: TensorOrTupleOfTensorsGeneric,
-        target: TargetType = None,
-        additional_forward_args: Any = None,
-    ) -> TensorOrTupleOfTensorsGeneric:
-        """Deconvnet attributions, shaped like ``inputs``.
-
-        Args:
-            inputs: ``N×…`` tensor or tuple of tensors.
-            target: output index per Captum's ``TargetType``.
-            additional_forward_args: extra arguments for the model.
-        """
-        return self._guarded_attribute(inputs, target, additional_forward_args)

@@ -106,11 +106,11 @@ class Report:
             parts.append(
                 "<p class='meta'>" + "<br>".join(html.escape(m) for m in self.meta) + "</p>"
             )
-        parts.append("<nav><ol>")
+        parts.append("<nav><ul>")
         for s in self.sections:
             mark = " <span class='bad'>(failed)</span>" if s.error else ""
             parts.append(f"<li><a href='#{_slug(s.key)}'>{html.escape(s.title)}</a>{mark}</li>")
-        parts.append("</ol></nav>")
+        parts.append("</ul></nav>")
         for s in self.sections:
             parts.append(f"<section id='{_slug(s.key)}'><h2>{html.escape(s.title)}</h2>")
             if s.intro:

@@ -79,3 +79,29 @@ def test_grabcut_errors():
         saliency_grabcut(img * 3, sal)
     with pytest.raises(ValueError, match="one image"):
         saliency_grabcut(torch.cat([img, img]), sal)
+
+
+def test_layer_channels_explains_a_hidden_channel(tiny_net, images):
+    from attribkit import GuidedBackprop
+    from attribkit.attr import LayerChannels
+    from attribkit.layers import capture
+
+    wrapped = LayerChannels(tiny_net, "relu6")
+    snap = snapshot_world(tiny_net, images)
+    out = wrapped(images)
+    with capture(tiny_net, "relu6") as acts:
+        tiny_net(images)
+    assert torch.equal(out, acts["relu6"].flatten(2).amax(2))
+    assert torch.allclose(LayerChannels(tiny_net, "relu6", reduce="mean")(images),
+                          acts["relu6"].mean(dim=(2, 3)))
+    g = GuidedBackprop(wrapped).attribute(images, target=2)
+    assert g.shape == images.shape
+    snap.assert_unchanged()
+    with pytest.raises(ValueError, match="reduce"):
+        LayerChannels(tiny_net, "relu6", reduce="median")
+    with pytest.raises(ValueError, match="N×C×H×W"):
+        LayerChannels(tiny_net, "fc")(images)
+    tiny_net.fail = True
+    with pytest.raises(RuntimeError, match="on purpose"):
+        wrapped(images)
+    snap.assert_unchanged()

@@ -60,27 +60,31 @@ def _model(args: argparse.Namespace) -> tuple[Any, str]:
     return model.to(_device(args)), name
 
 
-def _images(args: argparse.Namespace) -> list[tuple[str, Any]]:
-    """``args.images``: paths or bundled sample names, loaded as square crops of ``--size``."""
+def _load_named(
+    args: argparse.Namespace, item: str, size: int | None, crop: int | None, what: str
+) -> tuple[str, Any]:
+    """An image file or a bundled sample by name, as ``(name, 1×3×H×W tensor on --device)``."""
     from attribkit.data import sample_image, sample_names
     from attribkit.io import load_image
 
-    names = args.images or ["chelsea"]
-    out = []
-    for item in names:
-        path = Path(item)
-        if path.is_file():
-            x = load_image(path, size=args.size, crop=args.size)
-            out.append((path.stem, x))
-        elif item in sample_names():
-            out.append((item, sample_image(item, size=args.size)))
-        else:
-            raise UsageError(
-                f"{item!r} is neither an image file nor a bundled sample "
-                f"({', '.join(sample_names('photos'))})"
-            )
-    dev = _device(args)
-    return [(n, x.to(dev)) for n, x in out]
+    path = Path(item)
+    if path.is_file():
+        name, x = path.stem, load_image(path, size=size, crop=crop)
+    elif item in sample_names():
+        name, x = item, sample_image(item, size=size)
+    else:
+        raise UsageError(
+            f"{what}{item!r} is neither an image file nor a bundled sample "
+            f"({', '.join(sample_names())})"
+        )
+    return name, x.to(_device(args))
+
+
+def _images(args: argparse.Namespace) -> list[tuple[str, Any]]:
+    """``args.images``: paths or bundled sample names, loaded as square crops of ``--size``."""
+    return [
+        _load_named(args, item, args.size, args.size, "") for item in args.images or ["chelsea"]
+    ]
 
 
 def _target(args: argparse.Namespace, model: Any, image: Any) -> tuple[int, str]:
@@ -486,16 +490,7 @@ def _run_invert(args: argparse.Namespace) -> int:
 
 
 def _texture_source(args: argparse.Namespace) -> tuple[str, Any]:
-    from attribkit.data import sample_image, sample_names
-    from attribkit.io import load_image
-
-    item = args.texture
-    path = Path(item)
-    if path.is_file():
-        return path.stem, load_image(path).to(_device(args))
-    if item in sample_names():
-        return item, sample_image(item).to(_device(args))
-    raise UsageError(f"{item!r} is neither an image file nor a bundled sample/texture/painting")
+    return _load_named(args, args.texture, None, None, "")
 
 
 def _crop_source(x: Any, size: int) -> Any:
@@ -547,25 +542,15 @@ def _run_efros_leung(args: argparse.Namespace) -> int:
 
 
 def _run_style(args: argparse.Namespace) -> int:
-    from attribkit.data import sample_image, sample_names
-    from attribkit.io import load_image, save_image
+    from attribkit.io import save_image
     from attribkit.style import StyleTransfer
 
     model, model_name = _model(args)
     content_name, content = _images(args)[0]
-    styles = []
-    for item in args.style:
-        path = Path(item)
-        if path.is_file():
-            styles.append(load_image(path, size=args.size))
-        elif item in sample_names():
-            styles.append(sample_image(item, size=args.size))
-        else:
-            raise UsageError(f"--style {item!r} is neither an image file nor a bundled painting")
-    dev = _device(args)
+    styles = [_load_named(args, item, args.size, None, "--style ")[1] for item in args.style]
     out = StyleTransfer(model).transfer(
         content,
-        [s.to(dev) for s in styles],
+        styles,
         style_weight=args.style_weight,
         style_scale=args.style_scale,
         steps=args.steps or 300,
@@ -612,11 +597,8 @@ def _style_arguments(p: argparse.ArgumentParser) -> None:
 def _run_stylize(args: argparse.Namespace) -> int:
     from attribkit.style.stylize import stylize_files
 
-    images = []
-    for item in args.images or ["chelsea"]:
-        images.append(item)
     written = stylize_files(
-        images,
+        list(args.images or ["chelsea"]),
         args.style,
         args.out,
         model=args.weights,

@@ -151,7 +151,7 @@ def _attribution_command(kind: str) -> Callable[[argparse.Namespace], int]:
 
         from attribkit import attr
         from attribkit.io import save_image
-        from attribkit.viz.grid import label, make_grid, normalize_each
+        from attribkit.viz.grid import gradient_image, label, make_grid, normalize_each
         from attribkit.viz.overlay import attribution_figure, heatmap_overlay
 
         model, model_name = _model(args)
@@ -182,8 +182,6 @@ def _attribution_command(kind: str) -> Callable[[argparse.Namespace], int]:
                     alpha=0.45,
                 )
             elif kind == "guided":
-                from attribkit.demo._common import gradient_image
-
                 if args.layer:
                     net = attr.LayerChannels(model, args.layer)
                     g = attr.GuidedBackprop(net, approximate=args.approximate).attribute(

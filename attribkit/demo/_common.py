@@ -11,7 +11,7 @@ import torch
 from attribkit.demo import DemoContext
 from attribkit.models.imagenet import Prediction, predict
 
-__all__ = ["demo_photos", "top1", "timed", "gradient_image"]
+__all__ = ["demo_photos", "top1", "timed"]
 
 
 def demo_photos(ctx: DemoContext) -> list[str]:
@@ -33,10 +33,3 @@ def timed() -> Iterator[list[float]]:
         yield out
     finally:
         out[0] = time.perf_counter() - start
-
-
-def gradient_image(grad: torch.Tensor) -> torch.Tensor:
-    """Show a signed ``[1×]3×H×W`` gradient as an RGB picture (mean grey, ±3 std to [0, 1])."""
-    g = grad.detach().float()
-    g = (g - g.mean()) / (3 * g.std().clamp_min(1e-12))
-    return (0.5 + 0.5 * g).clamp(0, 1)

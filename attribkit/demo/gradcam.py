@@ -6,8 +6,8 @@ import torch
 
 from attribkit.attr.gradcam import GuidedGradCam, gradcam_map
 from attribkit.demo import DemoContext
-from attribkit.demo._common import demo_photos, gradient_image, timed, top1
-from attribkit.viz.grid import label, make_grid
+from attribkit.demo._common import demo_photos, timed, top1
+from attribkit.viz.grid import gradient_image, label, make_grid
 from attribkit.viz.overlay import heatmap_overlay
 from attribkit.viz.report import Section
 

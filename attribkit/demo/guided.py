@@ -7,8 +7,8 @@ import torch
 from attribkit.attr.guided import GuidedBackprop
 from attribkit.attr.neuron import LayerChannels
 from attribkit.demo import DemoContext
-from attribkit.demo._common import demo_photos, gradient_image, timed, top1
-from attribkit.viz.grid import label, make_grid
+from attribkit.demo._common import demo_photos, timed, top1
+from attribkit.viz.grid import gradient_image, label, make_grid
 from attribkit.viz.report import Section
 
 NEURON_LAYER = "_blocks.10"

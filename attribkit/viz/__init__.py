@@ -1,6 +1,6 @@
 """Pictures: grids, labels, heatmap overlays and the HTML report."""
 
-from attribkit.viz.grid import label, make_grid, normalize_each, save_or_show, show
+from attribkit.viz.grid import gradient_image, label, make_grid, normalize_each, save_or_show, show
 from attribkit.viz.overlay import attribution_figure, figure_to_tensor, heatmap_overlay
 from attribkit.viz.report import Figure, Report, Section
 
@@ -10,6 +10,7 @@ __all__ = [
     "Section",
     "attribution_figure",
     "figure_to_tensor",
+    "gradient_image",
     "heatmap_overlay",
     "label",
     "make_grid",

@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw
 
 from attribkit.io import save_image, to_pil
 
-__all__ = ["make_grid", "normalize_each", "label", "show", "save_or_show"]
+__all__ = ["make_grid", "normalize_each", "gradient_image", "label", "show", "save_or_show"]
 
 
 def normalize_each(images: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
@@ -21,6 +21,20 @@ def normalize_each(images: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
     lo = flat.min(1).values.view(-1, 1, 1, 1)
     hi = flat.max(1).values.view(-1, 1, 1, 1)
     return (images.detach() - lo) / (hi - lo).clamp_min(eps)
+
+
+def gradient_image(grad: torch.Tensor) -> torch.Tensor:
+    """Show a signed gradient (``[N×]3×H×W``) as an RGB picture: mean grey, ±3 std to [0, 1].
+
+    Examples:
+        >>> import torch
+        >>> img = gradient_image(torch.randn(1, 3, 4, 4))
+        >>> bool(img.min() >= 0) and bool(img.max() <= 1)
+        True
+    """
+    g = grad.detach().float()
+    g = (g - g.mean()) / (3 * g.std().clamp_min(1e-12))
+    return (0.5 + 0.5 * g).clamp(0, 1)
 
 
 def make_grid(

@@ -131,7 +131,7 @@ def _run_demo(args: argparse.Namespace) -> int:
         model_name=name,
         seed=args.seed,
         device=_device(args),
-        show_progress=not args.no_progress,
+        show_progress=args.progress,
     )
     print(f"wrote {Path(args.out) / 'index.html'}")
     for sec in report.failed:
@@ -171,7 +171,7 @@ def _attribution_command(kind: str) -> Callable[[argparse.Namespace], int]:
                     target=target,
                     baselines="mean",
                     probability=True,
-                    show_progress=not args.no_progress,
+                    show_progress=args.progress,
                 )
                 pic = attribution_figure(
                     x,
@@ -288,7 +288,7 @@ def _run_patches(args: argparse.Namespace) -> int:
         layer = args.layer or "_blocks.4"
         data = _photo_crops(args, args.crops, 128)
         mp = MaxActivatingPatches(
-            model, layer, k=args.k, show_progress=main and not args.no_progress
+            model, layer, k=args.k, show_progress=args.progress if main else False
         )
         mp.scan(data)
         if not main:
@@ -339,7 +339,7 @@ def _run_neighbors(args: argparse.Namespace) -> int:
                 data,
                 args.layer or "_bn1",
                 pool="avg",
-                show_progress=main and not args.no_progress,
+                show_progress=args.progress if main else False,
             )
             x = data if isinstance(data, torch.Tensor) else gather_images(data)
             queries = torch.arange(0, len(x), max(1, len(x) // 8))[:8]
@@ -360,7 +360,7 @@ def _run_tsne(args: argparse.Namespace) -> int:
     from attribkit.layers import extract_features
 
     model, x, _ = _digits(args)
-    feats = extract_features(model, x, "flatten", show_progress=not args.no_progress)
+    feats = extract_features(model, x, "flatten", show_progress=args.progress)
     assert not isinstance(feats, dict)
     coords = embed(feats, args.method, seed=args.seed)
     side = int(len(x) ** 0.5)
@@ -386,7 +386,7 @@ def _run_classvis(args: argparse.Namespace) -> int:
             steps=args.steps,
             size=args.size,
             seed=args.seed,
-            show_progress=not args.no_progress,
+            show_progress=args.progress,
         )
         label = f"{args.layer}-ch{channel}"
     else:
@@ -402,7 +402,7 @@ def _run_classvis(args: argparse.Namespace) -> int:
             steps=args.steps,
             size=args.size,
             seed=args.seed,
-            show_progress=not args.no_progress,
+            show_progress=args.progress,
         )
         label = f"class{target}"
         if res.probs is not None:
@@ -425,7 +425,7 @@ def _run_dream(args: argparse.Namespace) -> int:
             octaves=args.octaves,
             steps_per_octave=args.steps or 20,
             seed=args.seed,
-            show_progress=not args.no_progress,
+            show_progress=args.progress,
         )
         path = save_image(res.images, _out(args, f"dream-{name}-{layer.replace('.', '_')}.png"))
         _written(path)
@@ -449,7 +449,7 @@ def _run_fool(args: argparse.Namespace) -> int:
             epsilon=args.epsilon,
             steps=args.steps or 100,
             seed=args.seed,
-            show_progress=not args.no_progress,
+            show_progress=args.progress,
         )
         path = save_image(fooling_figure(x, fooled), _out(args, f"fool-{name}.png"))
         print(f"{name}: {report.summary()}")
@@ -477,7 +477,7 @@ def _run_invert(args: argparse.Namespace) -> int:
             steps=args.steps or 400,
             layer_fns=fns,
             seed=args.seed,
-            show_progress=not args.no_progress,
+            show_progress=args.progress,
         )
         path = _out(args, f"invert-{name}.png")
         sweep.save(path)
@@ -513,7 +513,7 @@ def _run_texture(args: argparse.Namespace) -> int:
         args.size,
         steps=args.steps or 200,
         seed=args.seed,
-        show_progress=not args.no_progress,
+        show_progress=args.progress,
     )
     path = save_image(out, _out(args, f"texture-{name}.png"))
     print(f"{name}: Gram synthesis on {model_name}, {args.size} px")
@@ -532,7 +532,7 @@ def _run_efros_leung(args: argparse.Namespace) -> int:
         args.size,
         window=args.window,
         seed=args.seed,
-        show_progress=not args.no_progress,
+        show_progress=args.progress,
     )
     path = save_image(out, _out(args, f"efros-leung-{name}.png"))
     _written(path)
@@ -555,7 +555,7 @@ def _run_style(args: argparse.Namespace) -> int:
         optimizer=args.optimizer,
         preserve_color=args.preserve_color,
         seed=args.seed,
-        show_progress=not args.no_progress,
+        show_progress=args.progress,
     )
     path = save_image(out, _out(args, f"style-{content_name}.png"))
     print(f"{content_name} in the style of {', '.join(args.style)} ({model_name})")
@@ -638,7 +638,7 @@ def _run_train_style(args: argparse.Namespace) -> int:
         sample_every=args.sample_every,
         resume=not args.no_resume,
         device=_device(args),
-        show_progress=not args.no_progress,
+        show_progress=args.progress,
     )
     print(f"trained {len(styles)} style(s) for {args.steps or 2000} steps")
     if result.path is not None:
@@ -901,7 +901,22 @@ def _add_common(p: argparse.ArgumentParser, options: Sequence[str], default_size
     if "device" in options:
         p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, …")
     if "no-progress" in options:
-        p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+        bars = p.add_mutually_exclusive_group()
+        bars.add_argument(
+            "--progress",
+            dest="progress",
+            action="store_const",
+            const=True,
+            default=None,
+            help="always draw progress bars (default: only on a terminal)",
+        )
+        bars.add_argument(
+            "--no-progress",
+            dest="progress",
+            action="store_const",
+            const=False,
+            help="hide progress bars",
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:

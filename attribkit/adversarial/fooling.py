@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from attribkit._checks import check_image_batch, check_positive_int, check_target
+from attribkit._progress import progress_bar
 from attribkit.layers import frozen
 
 __all__ = [
@@ -153,7 +153,7 @@ class FoolingImage:
         method: str = "score",
         random_start: bool = False,
         seed: int = 0,
-        show_progress: bool = True,
+        show_progress: bool | None = None,
     ) -> tuple[torch.Tensor, FoolingReport]:
         """Change ``image`` until the model predicts ``target_class`` (or anything else).
 
@@ -232,7 +232,7 @@ class FoolingImage:
             taken = torch.zeros(n, dtype=torch.long)
             best = x.clone()
             best_probs = torch.zeros(n, n_classes, device=x0.device)
-            pbar = tqdm(total=steps, desc="fooling", disable=not show_progress, leave=False)
+            pbar = progress_bar(total=steps, desc="fooling", show_progress=show_progress)
             try:
                 for step in range(steps + 1):
                     if step == 0 and first is not None:

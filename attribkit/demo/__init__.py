@@ -18,6 +18,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from attribkit._progress import progress_bar
 from attribkit.viz.report import Report, Section
 
 __all__ = ["DemoContext", "SECTIONS", "section_keys", "run_demo"]
@@ -59,7 +60,7 @@ class DemoContext:
     quick: bool = True
     seed: int = 0
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
-    show_progress: bool = True
+    show_progress: bool | None = None
     image_size: int = 224
     photos: dict[str, torch.Tensor] = field(default_factory=dict)
 
@@ -75,7 +76,7 @@ class DemoContext:
 
     def progress(self, iterable: Sequence | range, desc: str) -> tqdm:
         """Per-section progress bar (silent when progress is off)."""
-        return tqdm(iterable, desc=f"  {desc}", leave=False, disable=not self.show_progress)
+        return progress_bar(iterable, desc=f"  {desc}", show_progress=self.show_progress)
 
 
 def available_sections() -> list[tuple[str, str, Callable[[DemoContext, Section], None]]]:
@@ -106,7 +107,7 @@ def run_demo(
     model_name: str = "EfficientNet-Lite0 (ImageNet)",
     seed: int = 0,
     device: str | torch.device = "cpu",
-    show_progress: bool = True,
+    show_progress: bool | None = None,
 ) -> Report:
     """Run the demo sections and write ``out_dir/index.html``.
 
@@ -151,7 +152,7 @@ def run_demo(
         show_progress=show_progress,
     )
     t0 = time.perf_counter()
-    bar = tqdm(sections, desc="attribkit demo", disable=not show_progress)
+    bar = progress_bar(sections, desc="attribkit demo", show_progress=show_progress, leave=True)
     for key, title, fn in bar:
         bar.set_postfix_str(key)
         with report.section(key, title) as sec:

@@ -152,7 +152,7 @@ class FeatureBank:
         batch_size: int = 64,
         keep_images: bool = False,
         labels: torch.Tensor | None = None,
-        show_progress: bool = True,
+        show_progress: bool | None = None,
         distributed: bool | None = None,
         gather: bool = True,
     ) -> FeatureBank:

@@ -7,8 +7,8 @@ from typing import Any
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
+from attribkit._progress import progress_bar
 from attribkit.layers.hooks import LayerRef, forward_to, layer_name, resolve_layer
 from attribkit.layers.state import frozen
 
@@ -97,7 +97,7 @@ def extract_features(
     truncate: bool = True,
     out_device: torch.device | str | None = None,
     channels_last: bool = False,
-    show_progress: bool = True,
+    show_progress: bool | None = None,
     distributed: bool | None = None,
 ) -> torch.Tensor | dict[str, torch.Tensor]:
     """Stream ``data`` through ``model`` under ``no_grad`` and return the layers' outputs.
@@ -217,7 +217,7 @@ def _extract_local(
     dest: torch.device | None,
     device: torch.device | None,
     channels_last: bool,
-    show_progress: bool,
+    show_progress: bool | None,
 ) -> dict[str, list[torch.Tensor]] | None:
     """The one-process scan: per layer, the list of per-batch outputs (None: no batch)."""
     chunks: dict[str, list[torch.Tensor]] = {k: [] for k in keys}
@@ -225,12 +225,11 @@ def _extract_local(
     if isinstance(data, torch.Tensor):
         total = -(-data.shape[0] // batch_size) if data.ndim >= 2 else None
     with frozen(model), torch.no_grad():
-        bar = tqdm(
+        bar = progress_bar(
             iter_batches(data, batch_size),
             total=total,
             desc="features",
-            disable=not show_progress,
-            leave=False,
+            show_progress=show_progress,
         )
         for batch in bar:
             if device is not None:

@@ -18,8 +18,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
+from attribkit._progress import progress_bar
 from attribkit.layers.features import iter_batches
 from attribkit.layers.hooks import LayerRef, forward_to, layer_name, resolve_layer
 from attribkit.layers.receptive_field import ReceptiveField, receptive_field
@@ -300,7 +300,7 @@ class MaxActivatingPatches:
         one_per_image: bool = True,
         batch_size: int = 32,
         channels_last: bool = False,
-        show_progress: bool = True,
+        show_progress: bool | None = None,
     ) -> None:
         if isinstance(k, bool) or not isinstance(k, int) or k <= 0:
             raise ValueError(f"k must be a positive integer, got {k!r}")
@@ -418,12 +418,11 @@ class MaxActivatingPatches:
             total = -(-data.shape[0] // self.batch_size)
         elif hasattr(data, "__len__"):
             total = len(data)
-        bar = tqdm(
+        bar = progress_bar(
             iter_batches(data, self.batch_size),
             total=total,
             desc="top-k scan",
-            disable=not self.show_progress,
-            leave=False,
+            show_progress=self.show_progress,
         )
         pos = start
         for batch in bar:

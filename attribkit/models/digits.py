@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+
+from attribkit._progress import progress_bar
 
 __all__ = ["DigitsCNN", "load_digits_tensors", "train_digits_cnn"]
 
@@ -89,7 +90,7 @@ def train_digits_cnn(
         model = DigitsCNN()
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     model.train()
-    for _ in tqdm(range(epochs), desc="digits CNN", disable=not show_progress, leave=False):
+    for _ in progress_bar(range(epochs), desc="digits CNN", show_progress=show_progress):
         order = train_idx[torch.randperm(len(train_idx), generator=gen)]
         for i in range(0, len(order), batch_size):
             idx = order[i : i + batch_size]

@@ -244,7 +244,7 @@ class _Visualizer:
         seed: int,
         snapshot_steps: Sequence[int],
         callbacks: Sequence[Callable[[int, OptimizationState], Any]],
-        show_progress: bool,
+        show_progress: bool | None,
         desc: str,
     ) -> tuple[OptimizationResult, ImageParam]:
         ref = _model_ref(self.model)
@@ -334,7 +334,7 @@ class ClassVisualization(_Visualizer):
         seed: int = 0,
         snapshot_steps: Sequence[int] = (),
         callbacks: Sequence[Callable[[int, OptimizationState], Any]] = (),
-        show_progress: bool = True,
+        show_progress: bool | None = None,
     ) -> VisualizationResult:
         """Maximize the score of ``target`` (several targets run as one batch).
 
@@ -493,7 +493,7 @@ class NeuronVisualization(_Visualizer):
         seed: int = 0,
         snapshot_steps: Sequence[int] = (),
         callbacks: Sequence[Callable[[int, OptimizationState], Any]] = (),
-        show_progress: bool = True,
+        show_progress: bool | None = None,
     ) -> VisualizationResult:
         """Maximize channel ``channel_index`` (a list runs as one batch, one channel per image).
 

@@ -99,7 +99,7 @@ class DeepDream:
         objective: Objective | None = None,
         seed: int = 0,
         callbacks: Sequence[Callable[[int, OptimizationState], Any]] = (),
-        show_progress: bool = True,
+        show_progress: bool | None = None,
     ) -> DreamResult:
         """Dream on ``image``.
 

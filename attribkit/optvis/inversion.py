@@ -138,7 +138,7 @@ class FeatureInversion:
         seed: int | None = None,
         callbacks: Sequence[Callback] = (),
         snapshot_steps: Sequence[int] = (),
-        show_progress: bool = True,
+        show_progress: bool | None = None,
     ) -> torch.Tensor:
         """Find images whose features at the layer match the target's.
 
@@ -301,7 +301,7 @@ def inversion_sweep(
     tv_weights: Sequence[float] | None = None,
     layer_fns: dict[str, Callable[[torch.Tensor], torch.Tensor]] | None = None,
     seed: int | None = 0,
-    show_progress: bool = True,
+    show_progress: bool | None = None,
     **kwargs: object,
 ) -> InversionSweep:
     """Invert one image from each of ``layers`` (shallow to deep) and measure PSNR.

@@ -20,9 +20,9 @@ from typing import Any
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from attribkit._checks import check_positive_int
+from attribkit._progress import progress_bar
 from attribkit.layers import capture, frozen, resolve_layer
 from attribkit.optvis.objectives import Objective, ObjectiveContext, as_objective
 from attribkit.optvis.optim import NormalizedGradient
@@ -219,7 +219,7 @@ def optimize(
     lr: float | None = None,
     callbacks: Sequence[Callback] = (),
     snapshot_steps: Iterable[int] = (),
-    show_progress: bool = True,
+    show_progress: bool | None = None,
     seed: int | None = None,
     keep: str = "best",
     desc: str = "optimize",
@@ -238,7 +238,8 @@ def optimize(
         lr: learning rate (``None``: the optimizer's default, see :func:`make_optimizer`).
         callbacks: ``cb(step, state)`` after each step; raise ``StopIteration`` to stop.
         snapshot_steps: steps at which to keep a copy of the images (0 = the start).
-        show_progress: show a tqdm bar.
+        show_progress: a progress bar; ``None`` (default) draws one on a terminal or in a
+            notebook only.
         seed: seed of the transforms' generator (random when ``None``; recorded in the result).
         keep: ``"best"`` (each image's best evaluated version) or ``"last"``.
         desc: progress-bar label.
@@ -308,7 +309,7 @@ def optimize(
     with torch.no_grad():
         if 0 in snaps:
             snapshots[0] = image_param().detach().clone()
-    pbar = tqdm(total=steps, desc=desc, disable=not show_progress, leave=False)
+    pbar = progress_bar(total=steps, desc=desc, show_progress=show_progress)
     try:
         with ExitStack() as stack:
             stack.enter_context(frozen(model))

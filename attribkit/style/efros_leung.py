@@ -17,9 +17,9 @@ import math
 
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from attribkit._checks import check_image_batch
+from attribkit._progress import progress_bar
 
 __all__ = ["efros_leung", "image_quilting"]
 
@@ -60,7 +60,7 @@ def efros_leung(
     sigma: float | None = None,
     seed_size: int = 3,
     seed: int | torch.Generator | None = None,
-    show_progress: bool = True,
+    show_progress: bool | None = None,
 ) -> torch.Tensor:
     """Synthesize a texture of ``size`` from ``sample`` with the Efros–Leung algorithm.
 
@@ -148,7 +148,7 @@ def efros_leung(
     ones_w = torch.ones(1, 1, window, window, dtype=dtype, device=x.device)
     total = out_h * out_w
     threshold = max_error
-    bar = tqdm(total=total, desc="Efros–Leung", disable=not show_progress, leave=False)
+    bar = progress_bar(total=total, desc="Efros–Leung", show_progress=show_progress)
     bar.update(seed_size * seed_size)
     filled = seed_size * seed_size
     try:

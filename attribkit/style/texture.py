@@ -147,7 +147,7 @@ class TextureSynthesis:
         seed: int | None = None,
         callbacks: Sequence[Callback] = (),
         snapshot_steps: Sequence[int] = (),
-        show_progress: bool = True,
+        show_progress: bool | None = None,
     ) -> torch.Tensor:
         """Synthesize ``n`` textures of ``size`` that share ``texture``'s Gram matrices.
 
@@ -259,7 +259,7 @@ def texture_layer_sweep(
     *,
     steps: int = 200,
     seed: int | None = 0,
-    show_progress: bool = True,
+    show_progress: bool | None = None,
     **kwargs: object,
 ) -> tuple[torch.Tensor, list[list[str]], list[float]]:
     """The lecture's figure: textures from Gram matrices of progressively deeper layer sets.

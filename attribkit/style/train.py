@@ -24,8 +24,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
+from attribkit._progress import progress_bar
 from attribkit.layers.hooks import LayerRef, layer_name
 from attribkit.style.checkpoint import load_style_model, read_style_metadata, save_style_model
 from attribkit.style.losses import PerceptualLoss, feature_loss, gram_loss, gram_matrix
@@ -342,7 +342,7 @@ def train_style(
     sample_every: int = 0,
     resume: bool = True,
     device: torch.device | str | None = None,
-    show_progress: bool = True,
+    show_progress: bool | None = None,
     callbacks: Sequence[Callback] = (),
 ) -> StyleTrainResult:
     """Train a (multi-)style network with perceptual losses; DDP under ``torchrun``.
@@ -384,7 +384,8 @@ def train_style(
         resume: continue from ``out_dir/checkpoint`` when it exists.
         device: where to train (default: the model's, else CPU; under torchrun with CUDA,
             ``cuda:LOCAL_RANK``).
-        show_progress: tqdm bar with the losses (process 0 only).
+        show_progress: a bar with the losses (process 0 only); ``None`` draws it on a
+            terminal or in a notebook only.
         callbacks: ``f(step, losses)`` after every step (process 0 only).
 
     Returns:
@@ -517,7 +518,7 @@ def _train(
     sample_every: int,
     resume: bool,
     device: torch.device,
-    show_progress: bool,
+    show_progress: bool | None,
     callbacks: Sequence[Callback],
     n_styles: int,
     distributed: bool,
@@ -631,11 +632,12 @@ def _train(
         )
     stream = _index_stream(len(data), rank, world, seed, epoch, pos)
     n_c, n_s = len(c_layers), len(s_layers)
-    bar = tqdm(
+    bar = progress_bar(
         total=steps,
         initial=start,
         desc="train-style",
-        disable=not show_progress or rank != 0,
+        show_progress=show_progress if rank == 0 else False,
+        leave=True,
         dynamic_ncols=True,
     )
     t0 = time.perf_counter()

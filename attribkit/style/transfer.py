@@ -252,7 +252,7 @@ class StyleTransfer:
         seed: int | None = None,
         callbacks: Sequence[Callback] = (),
         snapshot_steps: Sequence[int] = (),
-        show_progress: bool = True,
+        show_progress: bool | None = None,
     ) -> torch.Tensor:
         """Render ``content`` in the style of ``style``.
 

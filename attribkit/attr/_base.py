@@ -253,11 +253,10 @@ def _attribution_world(
         stack.enter_context(_global_rng_kept(tensors))
         try:
             yield
-        except (IndexError, RuntimeError) as err:
-            if target is not None and not isinstance(err, TargetError):
-                _translate_index_error(err, target)
-            raise
         except Exception as err:
+            if target is not None and isinstance(err, (IndexError, RuntimeError)):
+                if not isinstance(err, TargetError):
+                    _translate_index_error(err, target)
             shapes = [tuple(t.shape) for t in tensors if t.ndim == 3]
             if shapes and not isinstance(err, AssertionError):
                 err.add_note(

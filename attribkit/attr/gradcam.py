@@ -27,6 +27,8 @@ def last_conv_layer(model: nn.Module) -> str:
         >>> last_conv_layer(nn.Sequential(nn.Conv2d(3, 4, 3), nn.Conv2d(4, 4, 3), nn.ReLU()))
         '1'
     """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
     names = [n for n, m in model.named_modules() if isinstance(m, nn.Conv2d)]
     if not names:
         raise ValueError("the model has no nn.Conv2d; name the layer for Grad-CAM explicitly")

@@ -99,6 +99,9 @@ def unguidable_modules(model: nn.Module) -> list[str]:
         >>> unguidable_modules(nn.Sequential(nn.Conv2d(3, 3, 1), nn.GELU(), nn.Sigmoid()))
         ['1']
     """
+    if not isinstance(model, nn.Module):
+        hint = "; wrap a list of modules in nn.Sequential" if isinstance(model, list) else ""
+        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}{hint}")
     found = []
     for name, m in model.named_modules():
         cls = type(m).__name__.lower()
@@ -270,8 +273,10 @@ class _ModifiedRectifierGradient(CheckedAttribution):
         bad = unguidable_modules(self.model)
         if bad and not self.approximate:
             method = "Deconvolution" if self._deconv else "GuidedBackprop"
+            modules = dict(self.model.named_modules())
+            named = [f"{n} ({type(modules.get(n, self.model)).__name__})" for n in bad[:8]]
             raise UnsupportedActivationError(
-                f"{method} has no rule for the rectifier-like module(s) {', '.join(bad[:8])}"
+                f"{method} has no rule for the rectifier-like module(s) {', '.join(named)}"
                 f"{' …' if len(bad) > 8 else ''}; pass approximate=True to let gradients "
                 "through them unguided (the result is then an approximation)"
             )

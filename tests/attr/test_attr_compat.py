@@ -482,6 +482,14 @@ IMPROVED: dict[str, tuple[Form, str]] = {
     "nt-batch-0": (_nt(nt_samples_batch_size=0), "nt_samples_batch_size must be at least 1"),
     "nt-stdevs-negative": (_nt(stdevs=-1.0), "stdevs must be at least 0"),
     "nt-stdevs-nan": (_nt(stdevs=float("nan")), "stdevs must be a finite number"),
+    "shapley-no-samples": (
+        lambda A: A.ShapleyValueSampling(NET).attribute(X, target=0, n_samples=0),
+        "n_samples must be at least 1",
+    ),
+    "gradient-shap-no-samples": (
+        lambda A: A.GradientShap(NET).attribute(X, DIST, target=0, n_samples=0),
+        "n_samples must be at least 1",
+    ),
     "target-negative": (lambda A: A.Saliency(NET).attribute(X, target=-1), "negative"),
     "target-bool-tensor": (
         lambda A: A.Saliency(NET).attribute(X, target=torch.tensor(True)),

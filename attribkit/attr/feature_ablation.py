@@ -13,11 +13,8 @@ class FeatureAblation(CheckedAttribution, _CaptumFeatureAblation):
     """Captum's ``FeatureAblation``: the change in the target output when each feature (or
     group, by ``feature_mask``) is replaced by its baseline. Every argument is Captum's; inputs
     may be float, integer or boolean (token ids, categorical features), and tuples of inputs may
-    hold sparse features of other lengths, empty ones included.
-
-    Args:
-        forward_func: the model or any callable.
-        eval_mode: see :class:`~attribkit.attr.CheckedAttribution`.
+    hold sparse features of other lengths, empty ones included. The constructor takes Captum's
+    ``forward_func`` and ``eval_mode`` (see :class:`~attribkit.attr.CheckedAttribution`).
 
     Examples:
         >>> import torch

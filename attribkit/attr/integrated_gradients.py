@@ -11,12 +11,8 @@ __all__ = ["IntegratedGradients"]
 
 class IntegratedGradients(CheckedAttribution, _CaptumIntegratedGradients):
     """Captum's ``IntegratedGradients``: gradients integrated along the straight path from
-    ``baselines`` (zeros) to ``inputs``. Every argument is Captum's.
-
-    Args:
-        forward_func: the model or any callable.
-        multiply_by_inputs: as Captum.
-        eval_mode: see :class:`~attribkit.attr.CheckedAttribution`.
+    ``baselines`` (zeros) to ``inputs``. Every argument is Captum's (``forward_func``,
+    ``multiply_by_inputs``), plus ``eval_mode`` (see :class:`~attribkit.attr.CheckedAttribution`).
 
     Examples:
         >>> import torch

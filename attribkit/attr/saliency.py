@@ -15,11 +15,9 @@ __all__ = ["Saliency", "saliency_map"]
 
 class Saliency(CheckedAttribution, _CaptumSaliency):
     """Captum's ``Saliency`` (absolute gradients by default) with attribkit's checks and state
-    discipline; ``attribute(inputs, target=None, abs=True, additional_forward_args=None)``.
-
-    Args:
-        forward_func: the model or any callable returning ``N×classes`` scores.
-        eval_mode: see :class:`~attribkit.attr.CheckedAttribution`.
+    discipline; ``Saliency(forward_func, *, eval_mode=True)``, then
+    ``attribute(inputs, target=None, abs=True, additional_forward_args=None)`` as in Captum
+    (``eval_mode``: see :class:`~attribkit.attr.CheckedAttribution`).
 
     Examples:
         >>> import torch

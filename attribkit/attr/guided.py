@@ -340,7 +340,27 @@ class Deconvolution(_ModifiedRectifierGradient, _CaptumDeconvolution):
     _deconv = True
 
 
-class NeuronGuidedBackprop(CheckedAttribution, _CaptumNeuronGuidedBackprop):
+class _NeuronRectifierRules(CheckedAttribution):
+    """The constructor of the neuron variants: Captum's arguments, then attribkit's method in
+    place of the hook-based one Captum builds (under the attribute name Captum uses)."""
+
+    _inner: tuple[str, type[_ModifiedRectifierGradient]]
+
+    def __init__(
+        self,
+        model: nn.Module,
+        layer: LayerRef,
+        device_ids: list[int] | None = None,
+        approximate: bool = False,
+        *,
+        eval_mode: bool = True,
+    ) -> None:
+        super().__init__(model, layer, device_ids, eval_mode=eval_mode)
+        name, method = self._inner
+        setattr(self, name, method(model, approximate=approximate))
+
+
+class NeuronGuidedBackprop(_NeuronRectifierRules, _CaptumNeuronGuidedBackprop):
     """Guided backprop of one neuron of ``layer`` (Captum's ``NeuronGuidedBackprop``), with
     attribkit's rectifier rules; ``attribute(inputs, neuron_selector, ...)`` as in Captum.
 
@@ -359,22 +379,11 @@ class NeuronGuidedBackprop(CheckedAttribution, _CaptumNeuronGuidedBackprop):
         torch.Size([1, 3, 8, 8])
     """
 
-    def __init__(
-        self,
-        model: nn.Module,
-        layer: LayerRef,
-        device_ids: list[int] | None = None,
-        approximate: bool = False,
-        *,
-        eval_mode: bool = True,
-    ) -> None:
-        super().__init__(model, layer, device_ids, eval_mode=eval_mode)
-        self.guided_backprop = GuidedBackprop(model, approximate=approximate)
-
+    _inner = ("guided_backprop", GuidedBackprop)
     attribute = captum_attribute(_CaptumNeuronGuidedBackprop)
 
 
-class NeuronDeconvolution(CheckedAttribution, _CaptumNeuronDeconvolution):
+class NeuronDeconvolution(_NeuronRectifierRules, _CaptumNeuronDeconvolution):
     """The deconvnet for one neuron of ``layer`` (Captum's ``NeuronDeconvolution``), with
     attribkit's rectifier rules.
 
@@ -393,16 +402,5 @@ class NeuronDeconvolution(CheckedAttribution, _CaptumNeuronDeconvolution):
         torch.Size([1, 3, 8, 8])
     """
 
-    def __init__(
-        self,
-        model: nn.Module,
-        layer: LayerRef,
-        device_ids: list[int] | None = None,
-        approximate: bool = False,
-        *,
-        eval_mode: bool = True,
-    ) -> None:
-        super().__init__(model, layer, device_ids, eval_mode=eval_mode)
-        self.deconv = Deconvolution(model, approximate=approximate)
-
+    _inner = ("deconv", Deconvolution)
     attribute = captum_attribute(_CaptumNeuronDeconvolution)

@@ -149,6 +149,15 @@ def rand(*shape: int, seed: int = 1, dtype: torch.dtype = torch.float32) -> torc
     return torch.rand(*shape, generator=torch.Generator().manual_seed(seed), dtype=dtype)
 
 
+def finite_of_shape(expected: tuple[int, ...]) -> Callable[[torch.Tensor], None]:
+    """A check that a result is a finite tensor of shape ``expected``."""
+
+    def check(out: torch.Tensor) -> None:
+        assert tuple(out.shape) == expected and bool(torch.isfinite(out).all())
+
+    return check
+
+
 def quadrants(x: torch.Tensor) -> torch.Tensor:
     """A ``1×1×H×W`` feature mask with 4 groups (the image's quadrants)."""
     h, w = x.shape[-2:]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from contextlib import ExitStack
 from typing import Any
 
 import torch
@@ -23,6 +24,7 @@ from torch import nn
 
 from attribkit._checks import TargetError, TypeAssertionError, ValueAssertionError
 from attribkit.attr._base import CheckedAttribution, checked_attribute, model_of
+from attribkit.layers.state import preserve_state
 
 __all__ = ["Occlusion", "count_occlusions"]
 
@@ -260,7 +262,12 @@ class Occlusion(CheckedAttribution, _CaptumOcclusion):
         leaves = [] if model is None else [m for m in model.modules() if not list(m.children())]
         handles = [m.register_forward_hook(hook) for m in leaves]
         try:
-            with torch.no_grad():
+            with ExitStack() as stack:
+                stack.enter_context(torch.no_grad())
+                if model is not None:  # also when called on its own, outside attribute()
+                    stack.enter_context(preserve_state(model))
+                    if self.eval_mode:
+                        model.eval()
                 out = forward(*probe, *(_probe_args(extra, n) or ()))
         except TargetError:
             raise

@@ -184,6 +184,41 @@ def test_same_seed_gives_captums_numbers_and_the_generators_stay_put(ours, their
     assert not torch.allclose(ours(net).attribute(x, **kwargs), got)
 
 
+def test_state_after_ctrl_c_in_the_forward_pass(state_net):
+    class Interrupting(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = state_net
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            torch.rand(1)  # a draw from the global generator, as a random method would
+            raise KeyboardInterrupt
+
+    model = Interrupting().train()
+    x = rand(2, 3, 8, 8)
+    snap = snapshot_world(model, x)
+    for method in (attr.NoiseTunnel(attr.Saliency(model)), attr.Occlusion(model)):
+        with pytest.raises(KeyboardInterrupt):
+            method.attribute(
+                x,
+                target=0,
+                **(
+                    {"sliding_window_shapes": 4}
+                    if "Occ" in str(type(method))
+                    else {"nt_samples": 2}
+                ),
+            )
+        snap.assert_unchanged()
+
+
+def test_choose_perturbations_per_eval_on_its_own_leaves_the_model_alone(state_net):
+    state_net.train()
+    x = rand(2, 3, 8, 8)
+    snap = snapshot_world(state_net, x)
+    assert attr.Occlusion(state_net).choose_perturbations_per_eval((x,), 4, 4) >= 1
+    snap.assert_unchanged()
+
+
 def test_generators_are_put_back_after_an_exception():
     net = StateNet()
     net.fail = True

@@ -93,14 +93,13 @@ def _differentiates_inputs(method: Any) -> bool:
 
 
 def check_attribution_inputs(
-    inputs: Any, *, integers: bool = True, image: bool = False, method: str = "this method"
+    inputs: Any, *, integers: bool = True, method: str = "this method"
 ) -> tuple[torch.Tensor, ...]:
     """Check Captum-style ``inputs`` (a tensor or a tuple of tensors) and return them as a tuple.
 
     Args:
         inputs: the inputs, ``N×…`` each (shape ``(N,)`` is N scalar examples, as in Captum).
         integers: accept integer and boolean tensors (token ids, categorical features).
-        image: require the first input to be ``N×C×H×W``.
         method: the method's name, for messages.
 
     Examples:
@@ -139,12 +138,6 @@ def check_attribution_inputs(
                 "(LayerIntegratedGradients) or use a perturbation method (FeatureAblation)"
             )
         check_finite(t, name)
-    if image and tensors[0].ndim != 4:
-        t = tensors[0]
-        hint = " (add the batch dimension with x.unsqueeze(0))" if t.ndim == 3 else ""
-        raise ValueAssertionError(
-            f"{method} needs N×C×H×W images, got inputs of shape {tuple(t.shape)}{hint}"
-        )
     if all(t.numel() == 0 for t in tensors):
         raise ValueAssertionError("inputs are empty: pass at least one example")
     return tensors

@@ -51,8 +51,12 @@ def preserve_state(model: nn.Module, *, buffers: bool = True) -> Iterator[nn.Mod
             m.training = mode
         with torch.no_grad():
             for m, name, b, value in saved:
-                m._buffers[name] = b  # undo a reassignment, then the values
-                b.copy_(value)
+                if m._buffers.get(name) is not b:
+                    m._buffers[name] = b  # undo a reassignment
+                # copy only what changed: an in-place write bumps the version counter, and an
+                # eval-mode BatchNorm saved its running statistics for a pending backward
+                if not torch.equal(b, value):
+                    b.copy_(value)
         for (p, requires_grad, grad_copy), (_, grad_obj) in zip(params, grads_identity):
             p.requires_grad_(requires_grad)
             if grad_copy is None:

@@ -50,6 +50,11 @@ BUNDLED: list[dict[str, object]] = [
 #: spelling fixed and artists named as the Met names them. Left out: board 13 (Michelangelo's
 #: Pietà, a sculpture), board 17 (Bruegel's Harvesters, also in the Met set) and board 18
 #: (Renoir's Girls at the Piano, a near-copy of the Met's Two Young Girls at the Piano).
+_DATE_NOTES = {
+    4: "GCompris gives no date; Hokusai died in 1849",
+    5: "GCompris gives no date; Hokusai died in 1849",
+    8: "GCompris's caption says 1760-70, before the artist's birth; Hiroshige lived 1797-1858",
+}
 _GCOMPRIS_PAINTINGS = {
     1: ("Auguste Renoir", "Bal du moulin de la Galette", "1876"),
     2: ("Giuseppe Arcimboldo", "Spring", "1573"),
@@ -58,7 +63,7 @@ _GCOMPRIS_PAINTINGS = {
     5: ("Katsushika Hokusai", "Woman Holding a Fan", "before 1849"),
     6: ("Katsushika Hokusai", "Ejiri in Suruga Province", "1830–1833"),
     7: ("Katsushika Hokusai", "The Great Wave off Kanagawa", "1823–1829"),
-    8: ("Utagawa Hiroshige", "The Benzaiten Shrine at Inokashira in Snow", "1760–70"),
+    8: ("Utagawa Hiroshige", "The Benzaiten Shrine at Inokashira in Snow", "before 1858"),
     9: ("Utagawa Hiroshige", "Horse-mackerel and Prawn", "1840"),
     10: (
         "Katsushika Hokusai",
@@ -130,6 +135,7 @@ def gcompris_paintings(g: GCompris) -> list[Item]:
                 extra={
                     "artist": artist,
                     "date": date,
+                    **({"date_note": _DATE_NOTES[board]} if board in _DATE_NOTES else {}),
                     "note": "the painting is in the public domain; GCompris distributes this "
                     "reproduction (from the WebMuseum) under GPL-3.0-or-later",
                 },

@@ -327,3 +327,28 @@ def check_target_fits(target: object, output_shape: Sequence[int]) -> None:
                 raise TargetError(
                     f"target {entry} is out of range for output shape {tuple(output_shape)}"
                 )
+
+
+__all__ += ["check_image_size"]
+
+
+def check_image_size(value: object, name: str = "size") -> int | tuple[int, int] | None:
+    """Return ``value`` if it is ``None``, a positive int or a ``(height, width)`` pair of
+    positive ints (a list is turned into a tuple), else raise."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be None, a positive int or (height, width), not a bool")
+    if isinstance(value, int):
+        if value <= 0:
+            raise ValueError(f"{name} must be positive, got {value}")
+        return value
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            raise TypeError(f"{name} must hold two ints (height, width), got {value!r}")
+        if not all(v > 0 for v in value):
+            raise ValueError(f"{name} must hold two positive ints (height, width), got {value!r}")
+        return (int(value[0]), int(value[1]))
+    if isinstance(value, float):
+        raise TypeError(f"{name} must be an int number of pixels, got the float {value!r}")
+    raise TypeError(f"{name} must be None, a positive int or (height, width), got {value!r}")

@@ -31,19 +31,21 @@ def test_matches_brute_force_in_any_chunking(metric: str) -> None:
         assert torch.all(nb.distances[:, 1:] >= nb.distances[:, :-1])
 
 
-def test_blocks_never_exceed_chunk_size() -> None:
+def test_blocks_never_exceed_chunk_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    from attribkit.embed import search
+
     gen = torch.Generator().manual_seed(4)
     x, q = torch.randn(100, 8, generator=gen), torch.randn(40, 8, generator=gen)
     bank = FeatureBank(x)
     shapes: list[tuple[int, ...]] = []
-    orig = bank._approx
+    orig = search._approx
 
-    def spy(qc, t, chunk, metric):
-        out = orig(qc, t, chunk, metric)
+    def spy(*args: object) -> torch.Tensor:
+        out = orig(*args)  # type: ignore[arg-type]
         shapes.append(tuple(out.shape))
         return out
 
-    bank._approx = spy  # type: ignore[method-assign]
+    monkeypatch.setattr(search, "_approx", spy)
     nb = bank.nearest(q, 3, metric="euclidean", chunk_size=16)
     assert max(max(s) for s in shapes) <= 16  # never a 40 × 100 (let alone N × N) block
     assert torch.equal(nb.indices, _brute(x, q, 3, "euclidean"))

@@ -315,6 +315,19 @@ def check_model_input(model: torch.nn.Module, x: torch.Tensor, name: str = "inpu
         )
 
 
+def describe(x: object) -> str:
+    """A short description of ``x`` for error messages: a tensor's shape, else its type.
+
+    Examples:
+        >>> import torch
+        >>> describe(torch.zeros(2, 3)), describe([1])
+        ('shape (2, 3)', 'list')
+    """
+    if isinstance(x, torch.Tensor):
+        return f"shape {tuple(x.shape)}"
+    return type(x).__name__
+
+
 __all__ += [
     "check_finite_number",
     "check_non_negative_int",
@@ -322,4 +335,5 @@ __all__ += [
     "check_inside_folder",
     "read_safetensors_header",
     "check_model_input",
+    "describe",
 ]

@@ -30,6 +30,8 @@ from attribkit.style.transformer import MultiStyleNet, TransformerNet
 
 __all__ = [
     "FORMAT",
+    "ARCHITECTURES",
+    "architecture",
     "save_style_model",
     "load_style_model",
     "read_style_metadata",
@@ -82,7 +84,13 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _arch(model: nn.Module) -> dict[str, Any]:
+def architecture(model: nn.Module) -> dict[str, Any]:
+    """The JSON description of a saveable network's architecture.
+
+    Examples:
+        >>> architecture(TransformerNet(width=4, n_residual=1))
+        {'class': 'TransformerNet', 'width': 4, 'n_residual': 1}
+    """
     for name, (cls, fields) in ARCHITECTURES.items():
         if type(model) is cls:
             return {"class": name, **{f: int(getattr(model, f)) for f in fields}}
@@ -126,7 +134,7 @@ def save_style_model(
     if not isinstance(path, (str, Path)):
         raise TypeError(f"path must be a str or Path, got {type(path).__name__}")
     st_path, json_path = _paths(path)
-    arch = _arch(model)
+    arch = architecture(model)
     clash = sorted(set(extra or {}) & set(_CORE_KEYS))
     if clash:
         raise ValueError(f"extra metadata may not replace the format's own keys {clash}")

@@ -209,7 +209,7 @@ def test_exception(tmp_path: Path) -> None:
 def test_vgg_named_backbone_uses_johnson_layers() -> None:
     from collections import OrderedDict
 
-    from attribkit.style.train import VGG_CONTENT_LAYERS, VGG_STYLE_LAYERS, _default_layers
+    from attribkit.style.train import VGG_CONTENT_LAYERS, VGG_STYLE_LAYERS, default_layers
 
     # a tiny network with VGG's layer names (real VGG16 is too slow to build in a unit test)
     layers: OrderedDict[str, nn.Module] = OrderedDict()
@@ -219,7 +219,7 @@ def test_vgg_named_backbone_uses_johnson_layers() -> None:
         layers[f"relu{name}"] = nn.ReLU()
         c = 4
     bb = nn.Sequential(layers)
-    assert _default_layers(bb, None, None) == (list(VGG_CONTENT_LAYERS), list(VGG_STYLE_LAYERS))
+    assert default_layers(bb, None, None) == (list(VGG_CONTENT_LAYERS), list(VGG_STYLE_LAYERS))
     styles, content = _data()
     seen: list[float] = []
     r = train_style(

@@ -8,7 +8,13 @@ from typing import Any
 import torch
 from torch import nn
 
-from attribkit._checks import check_layer_refs, check_model_input, check_positive_int
+from attribkit._checks import (
+    check_finite,
+    check_layer_refs,
+    check_model_input,
+    check_positive_int,
+    describe,
+)
 from attribkit._progress import progress_bar
 from attribkit.layers.batches import batch_count, iter_batches, model_device
 from attribkit.layers.distributed import gather_cat, gather_results, is_distributed, local_shard
@@ -32,6 +38,13 @@ def pool_features(x: torch.Tensor, pool: str | None = "avg", flatten: bool = Tru
     """
     if pool not in _POOLS:
         raise ValueError(f"pool must be 'avg', 'max' or None, got {pool!r}")
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a tensor of features, got {type(x).__name__}")
+    if x.ndim < 2:
+        raise ValueError(f"x must be N×… (a batch), got {describe(x)}")
+    if not x.is_floating_point():
+        raise TypeError(f"x must be floating point, got {x.dtype}")
+    check_finite(x, "x")
     if x.ndim > 2 and pool is not None:
         dims = tuple(range(2, x.ndim))
         x = x.mean(dim=dims) if pool == "avg" else x.amax(dim=dims)

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from attribkit._checks import check_finite_number, check_non_negative_int
 from attribkit.layers.hooks import LayerRef, resolve_layer
 
 __all__ = ["filter_grid", "first_conv"]
@@ -24,6 +25,8 @@ def first_conv(model: nn.Module) -> nn.Conv2d:
         >>> first_conv(nn.Sequential(nn.ReLU(), nn.Conv2d(3, 2, 3))).out_channels
         2
     """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
     for m in model.modules():
         if isinstance(m, nn.Conv2d):
             return m
@@ -141,8 +144,8 @@ def filter_grid(
     ):
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v <= 0):
             raise ValueError(f"{name} must be a positive integer or None, got {v!r}")
-    if padding < 0:
-        raise ValueError(f"padding must be >= 0, got {padding}")
+    check_non_negative_int(padding, "padding")
+    check_finite_number(pad_value, "pad_value")
     if max_filters is not None:
         w = w[:max_filters]
         o = w.shape[0]

@@ -138,7 +138,15 @@ def capture(
 
 
 def count_hooks(model: nn.Module) -> int:
-    """Count the forward, pre-forward and backward hooks registered on any module of ``model``."""
+    """Count the forward, pre-forward and backward hooks registered on any module of ``model``.
+
+    Examples:
+        >>> from torch import nn
+        >>> count_hooks(nn.Linear(2, 2))
+        0
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
     total = 0
     for m in model.modules():
         for attr in (
@@ -152,7 +160,12 @@ def count_hooks(model: nn.Module) -> int:
 
 
 def assert_no_hooks(model: nn.Module) -> None:
-    """Raise ``AssertionError`` if any module of ``model`` still holds a hook."""
+    """Raise ``AssertionError`` if any module of ``model`` still holds a hook.
+
+    Examples:
+        >>> from torch import nn
+        >>> assert_no_hooks(nn.Linear(2, 2))
+    """
     n = count_hooks(model)
     if n:
         raise AssertionError(f"{n} hook(s) left on the model")

@@ -15,7 +15,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from attribkit._checks import check_model_input, check_positive_int
+from attribkit._checks import (
+    check_finite,
+    check_finite_number,
+    check_model_input,
+    check_positive_int,
+    describe,
+)
 from attribkit._progress import progress_bar
 from attribkit.layers.batches import batch_count, iter_batches, model_device
 from attribkit.layers.distributed import gather_results, is_distributed, local_shard
@@ -39,6 +45,15 @@ def crop_box(
                 [0., 1., 1.],
                 [0., 1., 1.]])
     """
+    if not isinstance(image, torch.Tensor) or image.ndim != 3:
+        raise ValueError(f"image must be one C×H×W tensor, got {describe(image)}")
+    if (
+        not isinstance(box, (tuple, list))
+        or len(box) != 4
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in box)
+    ):
+        raise ValueError(f"box must be (top, left, bottom, right) integers, got {box!r:.60}")
+    check_finite_number(pad_value, "pad_value")
     c, h, w = image.shape
     top, left, bottom, right = box
     if bottom <= top or right <= left:
@@ -74,10 +89,14 @@ def random_crops(
         ((6, 3, 8, 8), [0, 0, 0, 1, 1, 1])
     """
     imgs = list(images.unbind(0)) if isinstance(images, torch.Tensor) else list(images)
-    if isinstance(per_image, bool) or not isinstance(per_image, int) or per_image <= 0:
-        raise ValueError(f"per_image must be a positive integer, got {per_image!r}")
-    if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
-        raise ValueError(f"size must be a positive integer, got {size!r}")
+    check_positive_int(per_image, "per_image")
+    check_positive_int(size, "size")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {seed!r}")
+    for j, img in enumerate(imgs):
+        if not isinstance(img, torch.Tensor):
+            raise TypeError(f"image {j} is a {type(img).__name__}, not a tensor")
+        check_finite(img, f"image {j}")
     gen = torch.Generator().manual_seed(seed)
     crops, src = [], []
     for j, img in enumerate(imgs):

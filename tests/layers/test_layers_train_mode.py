@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import torch
-from helpers.train_mode import bn_dropout_net, eval_copy
+from helpers.tiny import bn_dropout_net, eval_copy
 from torch import nn
 
 from attribkit import (

@@ -328,6 +328,31 @@ def describe(x: object) -> str:
     return type(x).__name__
 
 
+def check_device(device: object, name: str = "device") -> torch.device:
+    """Return ``device`` as a ``torch.device`` this machine has, else raise.
+
+    Examples:
+        >>> check_device("cpu")
+        device(type='cpu')
+    """
+    if isinstance(device, bool) or not isinstance(device, (str, torch.device, int)):
+        raise TypeError(f"{name} must be a device name like 'cpu' or 'cuda:0', got {device!r:.40}")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError) as err:
+        raise ValueError(f"{name} {device!r} is not a device name ('cpu', 'cuda:0', ...)") from err
+    if dev.type == "meta":
+        raise ValueError(f"{name} 'meta' holds no data; use 'cpu' or 'cuda'")
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"{name} {device!r}: CUDA is not available on this machine")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"{name} {device!r}: this machine has {torch.cuda.device_count()} CUDA device(s)"
+            )
+    return dev
+
+
 __all__ += [
     "check_finite_number",
     "check_non_negative_int",
@@ -336,4 +361,5 @@ __all__ += [
     "read_safetensors_header",
     "check_model_input",
     "describe",
+    "check_device",
 ]

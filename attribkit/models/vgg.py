@@ -121,9 +121,8 @@ def _read_state_file(path: Path) -> Any:
 def _build(config: str, weights: Any, num_classes: int) -> VGG:
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
         raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
-    model = VGG(config, num_classes=num_classes)
     if weights is None:
-        return model.eval()
+        return VGG(config, num_classes=num_classes).eval()
     if isinstance(weights, (str, Path)):
         path = Path(weights)
         if not path.is_file():
@@ -144,8 +143,10 @@ def _build(config: str, weights: Any, num_classes: int) -> VGG:
             f"the {config} weights must be a state dict (names to tensors), got "
             f"{type(state).__name__}"
         )
-    converted = _convert_torchvision_state(model, state)
-    expected = model.state_dict()
+    with torch.device("meta"):  # the shapes, checked before any real weight is allocated
+        shape_model = VGG(config, num_classes=num_classes)
+    converted = _convert_torchvision_state(shape_model, state)
+    expected = shape_model.state_dict()
     missing = sorted(set(expected) - set(converted))
     unexpected = sorted(set(converted) - set(expected))
     if missing or unexpected:
@@ -161,6 +162,7 @@ def _build(config: str, weights: Any, num_classes: int) -> VGG:
             )
         if v.is_floating_point() and not bool(torch.isfinite(v).all()):
             raise ValueError(f"{config} weight {k} holds NaN or infinite values")
+    model = VGG(config, num_classes=num_classes)
     model.load_state_dict(converted, strict=True)
     return model.eval()
 

@@ -25,7 +25,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from attribkit._checks import read_safetensors_header
+from attribkit._checks import check_device, read_safetensors_header
 from attribkit.style.transformer import MultiStyleNet, TransformerNet
 
 __all__ = [
@@ -186,6 +186,8 @@ def read_style_metadata(path: str | Path) -> dict[str, Any]:
         FileNotFoundError: a file is missing.
         ValueError: the JSON is not an attribkit fast-style file.
     """
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"path must be a str or Path, got {type(path).__name__}")
     _, json_path = _paths(path)
     if not json_path.is_file():
         raise FileNotFoundError(f"no model description at {json_path}")
@@ -293,6 +295,8 @@ def load_style_model(
         ValueError: a foreign, corrupted or mismatched file (never executed: safetensors and
             JSON hold only data).
     """
+    if device is not None:
+        device = check_device(device)
     meta = read_style_metadata(path)
     tensors = _read_tensors(path, meta)
     model = _build(meta)

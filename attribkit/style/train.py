@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from attribkit._checks import (
+    check_device,
     check_finite_number,
     check_non_negative_int,
     check_positive_int,
@@ -224,7 +225,7 @@ def train_style(
 
             multi = int(os.environ.get("WORLD_SIZE", "1")) > 1
             device = "cuda" if multi and torch.cuda.is_available() else "cpu"
-    dev = rank_device(device)
+    dev = check_device(rank_device(check_device(device)))
     with process_group_from_env(dev) as (rank, world):
         return _train(
             names,

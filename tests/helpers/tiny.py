@@ -12,8 +12,8 @@ from torch import nn
 
 
 def bn_dropout_net(seed: int = 0) -> nn.Sequential:
-    """A train-mode image model: Conv → BatchNorm → ReLU → Dropout(0.5) → Conv → ReLU, in train mode, with non-trivial
-    running statistics (so a forward pass in train mode would visibly change them)."""
+    """A train-mode image model: Conv → BatchNorm → ReLU → Dropout(0.5) → Conv → ReLU, with
+    non-trivial running statistics (a forward pass in train mode would visibly change them)."""
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         net = nn.Sequential(

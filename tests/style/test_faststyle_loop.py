@@ -118,7 +118,7 @@ def _tiny_style_run(out: Path, steps: int = 2, **kw: object) -> object:
     args.update(kw)
     return train_style(
         {"s": torch.rand(1, 3, 16, 16, generator=g)},
-        [torch.rand(1, 3, 24, 24, generator=g)],
+        [torch.rand(1, 3, 24, 24, generator=g) * (i + 1) / 3 for i in range(3)],
         **args,  # type: ignore[arg-type]
     )
 
@@ -238,3 +238,21 @@ def test_nan_weights_are_not_saved(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="nothing was written"):
         save_style_model(net, tmp_path / "m")
     assert not any(tmp_path.iterdir())
+
+
+def test_checkpoints_from_before_the_split_still_resume(tmp_path: Path) -> None:
+    straight = _tiny_style_run(tmp_path / "a", steps=3)
+    _tiny_style_run(tmp_path / "b", steps=2)
+    # rewrite the checkpoint as the old code wrote it: no pos.RANK tensor, epoch/pos in JSON
+    net, extra, meta = load_style_model(tmp_path / "b" / "checkpoint", return_extra=True)
+    del extra["pos.0"]
+    save_style_model(
+        net,
+        tmp_path / "b" / "checkpoint",
+        training=meta["training"],
+        extra_tensors=extra,
+        extra={"state": meta["state"], "history": meta["history"]},
+    )
+    resumed = _tiny_style_run(tmp_path / "b", steps=3)
+    for p, q in zip(straight.model.parameters(), resumed.model.parameters()):  # type: ignore[attr-defined]
+        assert torch.equal(p, q)

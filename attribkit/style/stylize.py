@@ -12,6 +12,7 @@ from torch import nn
 
 from attribkit._checks import check_image_batch, check_positive_int
 from attribkit.layers.state import frozen
+from attribkit.style.color import transfer_chrominance
 from attribkit.style.transformer import MultiStyleNet, TransformerNet, style_weights_tensor
 
 __all__ = ["stylize", "parse_style_args", "stylize_files"]
@@ -63,25 +64,6 @@ def parse_style_args(args: Sequence[str] | str, names: Sequence[str]) -> dict[st
             raise ValueError(f"bad weight in {item!r}: weights must be finite and >= 0")
         out[name] = out.get(name, 0.0) + weight
     return out
-
-
-_YIQ = ((0.299, 0.587, 0.114), (0.596, -0.274, -0.322), (0.211, -0.523, 0.312))
-
-
-def _rgb_to_yiq(x: torch.Tensor) -> torch.Tensor:
-    return torch.einsum("ij,njhw->nihw", x.new_tensor(_YIQ), x)
-
-
-def _yiq_to_rgb(x: torch.Tensor) -> torch.Tensor:
-    m = torch.linalg.inv(torch.tensor(_YIQ, dtype=torch.float64)).to(x)
-    return torch.einsum("ij,njhw->nihw", m, x)
-
-
-def _keep_colors(content: torch.Tensor, stylized: torch.Tensor) -> torch.Tensor:
-    """Luminance of ``stylized`` with the chrominance (I, Q of YIQ) of ``content``."""
-    y = _rgb_to_yiq(stylized.float())[:, :1]
-    iq = _rgb_to_yiq(content.float())[:, 1:]
-    return _yiq_to_rgb(torch.cat([y, iq], 1)).clamp(0, 1).to(stylized.dtype)
 
 
 def _pad_to(x: torch.Tensor, stride: int, min_size: int) -> tuple[torch.Tensor, tuple[int, int]]:
@@ -203,8 +185,8 @@ def stylize(
                 with torch.autocast("cuda", dtype=torch.float16, enabled=half):
                     y = model(padded, sw)
                 y = y.float()[..., top : top + x.shape[-2], left : left + x.shape[-1]]
-                if preserve_color:
-                    y = _keep_colors(xin.float(), y)
+                if preserve_color:  # luminance of the stylized image, colours of the content
+                    y = transfer_chrominance(y, xin.float())
                 res.append(y.clamp(0, 1).to(device=x.device, dtype=x.dtype))
             offset += b.shape[0]
             outs.append(torch.cat(res))

@@ -15,7 +15,7 @@ from attribkit.style import (
     parse_style_args,
     stylize,
 )
-from attribkit.style.stylize import _rgb_to_yiq
+from attribkit.style.color import rgb_to_yiq
 from attribkit.testing import snapshot_world
 
 
@@ -78,7 +78,7 @@ def test_preserve_color_keeps_chrominance() -> None:
     y = stylize(net, x, 2, preserve_color=True)
     plain = stylize(net, x, 2)
     assert isinstance(y, torch.Tensor) and isinstance(plain, torch.Tensor)
-    yiq, xiq, piq = _rgb_to_yiq(y), _rgb_to_yiq(x), _rgb_to_yiq(plain)
+    yiq, xiq, piq = rgb_to_yiq(y), rgb_to_yiq(x), rgb_to_yiq(plain)
     # luminance from the stylized image, colour from the content (up to clamping to [0, 1])
     inside = ((y > 0.001) & (y < 0.999)).all(1)
     assert inside.float().mean() > 0.9

@@ -353,6 +353,53 @@ def check_device(device: object, name: str = "device") -> torch.device:
     return dev
 
 
+def check_state_shapes(
+    expected: dict[str, tuple[int, ...]], found: dict[str, tuple[int, ...]], what: str
+) -> None:
+    """Refuse a set of named tensors (by their shapes) that is not the expected one.
+
+    Args:
+        expected: name -> shape the network needs.
+        found: name -> shape the file or state dict holds.
+        what: how to name the source in messages (``"weights.pth does not hold vgg16"``).
+
+    Examples:
+        >>> check_state_shapes({"w": (2, 3)}, {"w": (2, 3)}, "the file")
+    """
+    missing = sorted(set(expected) - set(found))
+    unexpected = sorted(set(found) - set(expected))
+    if missing or unexpected:
+        raise ValueError(
+            f"{what}: missing {missing[:5]}, unexpected {unexpected[:5]} "
+            f"({len(missing)} missing, {len(unexpected)} unexpected in all)"
+        )
+    for k, shape in expected.items():
+        if tuple(found[k]) != tuple(shape):
+            raise ValueError(f"{what}: tensor {k} has shape {tuple(found[k])}, expected {shape}")
+
+
+def read_json_file(path: Path, max_bytes: int, what: str) -> Any:
+    """Parse a small JSON file; a missing, oversized or malformed file gets a clear error.
+
+    Examples:
+        >>> import tempfile, os
+        >>> p = Path(tempfile.mkdtemp()) / "a.json"
+        >>> _ = p.write_text('{"a": 1}')
+        >>> read_json_file(p, 1024, "settings file")
+        {'a': 1}
+    """
+    import json
+
+    if not path.is_file():
+        raise FileNotFoundError(f"no {what} at {path}")
+    if path.stat().st_size > max_bytes:
+        raise ValueError(f"{path} is too large for a {what} (over {max_bytes} bytes)")
+    try:
+        return json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{path} is not valid JSON (expected a {what}): {err}") from err
+
+
 __all__ += [
     "check_finite_number",
     "check_non_negative_int",
@@ -362,4 +409,6 @@ __all__ += [
     "check_model_input",
     "describe",
     "check_device",
+    "check_state_shapes",
+    "read_json_file",
 ]

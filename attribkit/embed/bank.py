@@ -19,6 +19,7 @@ from torch import nn
 from attribkit._checks import (
     check_inside_folder,
     check_positive_int,
+    read_json_file,
     read_safetensors_header,
 )
 from attribkit.embed.search import METRICS, Neighbors, faiss_available, knn_search, squared_norms
@@ -467,12 +468,7 @@ def _read_index(root: Path) -> dict[str, Any]:
             f"{root} has no index.json: not a sharded FeatureBank, or its write did not "
             "finish (rank 0 writes the index last)"
         )
-    if idx_file.stat().st_size > _MAX_INDEX_BYTES:
-        raise ValueError(f"{idx_file} is too large to be a FeatureBank index")
-    try:
-        index = json.loads(idx_file.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValueError(f"{idx_file} is not valid JSON: {err}") from err
+    index = read_json_file(idx_file, _MAX_INDEX_BYTES, "FeatureBank index")
     if not isinstance(index, dict) or index.get("format") != SHARDS_FORMAT:
         raise ValueError(
             f"{idx_file} is not a FeatureBank index (format tag {SHARDS_FORMAT!r} missing); "

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from attribkit._checks import read_safetensors_header
+from attribkit._checks import check_state_shapes, read_safetensors_header
 from attribkit.models.normalize import IMAGENET_MEAN, IMAGENET_STD, Normalize
 
 __all__ = ["VGG", "vgg16", "vgg19", "VGG_CONFIGS"]
@@ -146,22 +146,14 @@ def _build(config: str, weights: Any, num_classes: int) -> VGG:
     with torch.device("meta"):  # the shapes, checked before any real weight is allocated
         shape_model = VGG(config, num_classes=num_classes)
     converted = _convert_torchvision_state(shape_model, state)
-    expected = shape_model.state_dict()
-    missing = sorted(set(expected) - set(converted))
-    unexpected = sorted(set(converted) - set(expected))
-    if missing or unexpected:
-        raise ValueError(
-            f"these are not {config} weights: missing {missing[:3]}, unexpected {unexpected[:3]}"
-            f" (of {len(missing)} missing, {len(unexpected)} unexpected)"
-        )
     for k, v in converted.items():
-        if tuple(v.shape) != tuple(expected[k].shape):
-            raise ValueError(
-                f"{config} weight {k} has shape {tuple(v.shape)}, expected "
-                f"{tuple(expected[k].shape)} (num_classes={num_classes}?)"
-            )
         if v.is_floating_point() and not bool(torch.isfinite(v).all()):
             raise ValueError(f"{config} weight {k} holds NaN or infinite values")
+    expected = {k: tuple(v.shape) for k, v in shape_model.state_dict().items()}
+    found = {k: tuple(v.shape) for k, v in converted.items()}
+    check_state_shapes(
+        expected, found, f"these are not {config} weights (num_classes={num_classes})"
+    )
     model = VGG(config, num_classes=num_classes)
     model.load_state_dict(converted, strict=True)
     return model.eval()

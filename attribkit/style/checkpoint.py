@@ -25,7 +25,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from attribkit._checks import check_device, read_safetensors_header
+from attribkit._checks import (
+    check_device,
+    check_state_shapes,
+    read_json_file,
+    read_safetensors_header,
+)
 from attribkit.style.transformer import MultiStyleNet, TransformerNet
 
 __all__ = [
@@ -189,14 +194,7 @@ def read_style_metadata(path: str | Path) -> dict[str, Any]:
     if not isinstance(path, (str, Path)):
         raise TypeError(f"path must be a str or Path, got {type(path).__name__}")
     _, json_path = _paths(path)
-    if not json_path.is_file():
-        raise FileNotFoundError(f"no model description at {json_path}")
-    if json_path.stat().st_size > _MAX_JSON_BYTES:
-        raise ValueError(f"{json_path} is too large to be a model description")
-    try:
-        meta = json.loads(json_path.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValueError(f"{json_path} is not valid JSON: {err}") from err
+    meta = read_json_file(json_path, _MAX_JSON_BYTES, "model description")
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ValueError(f"{json_path} is not an attribkit fast-style model (format tag missing)")
     if meta.get("version") != _VERSION:
@@ -240,16 +238,9 @@ def _check_header(st_path: Path, meta: Mapping[str, Any]) -> None:
     with torch.device("meta"):
         expected = {f"model.{k}": tuple(v.shape) for k, v in _build(meta).state_dict().items()}
     found = {k: tuple(v["shape"]) for k, v in header.items() if k.startswith("model.")}
-    missing = sorted(set(expected) - set(found))
-    unexpected = sorted(set(found) - set(expected))
-    if missing or unexpected:
-        raise ValueError(
-            f"{st_path} does not hold the {meta['arch']['class']} its description asks for: "
-            f"missing {missing[:5]}, unexpected {unexpected[:5]}"
-        )
-    for k, shape in expected.items():
-        if found[k] != shape:
-            raise ValueError(f"{st_path}: tensor {k} has shape {found[k]}, expected {shape}")
+    what = f"{st_path} does not hold the {meta['arch']['class']} its description asks for"
+    check_state_shapes(expected, found, what)
+    for k in expected:
         if header[k]["dtype"] not in ("F16", "BF16", "F32", "F64"):
             raise ValueError(f"{st_path}: tensor {k} is {header[k]['dtype']}, not floating point")
 
@@ -300,20 +291,8 @@ def load_style_model(
     meta = read_style_metadata(path)
     tensors = _read_tensors(path, meta)
     model = _build(meta)
-    expected = model.state_dict()
     state = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    if missing or unexpected:
-        raise ValueError(
-            f"tensors do not match the described {meta['arch']['class']}: missing {missing[:5]}, "
-            f"unexpected {unexpected[:5]}"
-        )
-    for k, v in state.items():
-        if v.shape != expected[k].shape:
-            raise ValueError(
-                f"tensor {k} has shape {tuple(v.shape)}, expected {tuple(expected[k].shape)}"
-            )
+    for k, v in state.items():  # names and shapes were checked against the header
         if v.is_floating_point() and not torch.isfinite(v).all():
             raise ValueError(f"tensor {k} holds NaN or infinite values")
     model.load_state_dict(state, strict=True)

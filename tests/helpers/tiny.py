@@ -7,6 +7,9 @@ unchanged. :func:`conv_net` is a small classifier for 8×8 images.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
 import torch
 from torch import nn
 
@@ -65,3 +68,44 @@ def with_nan(x: torch.Tensor) -> torch.Tensor:
     y = x.clone()
     y.view(-1)[0] = float("nan")
     return y
+
+
+def style_backbone() -> nn.Sequential:
+    """A two-conv loss network for training tests: layers ``1`` (content, 6 channels) and
+    ``3`` (stride 2, 8 channels)."""
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        return nn.Sequential(
+            nn.Conv2d(3, 6, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(6, 8, 3, stride=2, padding=1),
+            nn.ReLU(),
+        )
+
+
+def tiny_training(**overrides: object) -> dict[str, object]:
+    """``train_style`` keywords for a network and a run small enough for a unit test."""
+    args: dict[str, object] = dict(
+        backbone=style_backbone(),
+        content_layers=["1"],
+        style_layers=["1", "3"],
+        steps=2,
+        batch_size=1,
+        crop=16,
+        width=4,
+        n_residual=1,
+        show_progress=False,
+        holdout=(),
+        pad=0,
+    )
+    args.update(overrides)
+    return args
+
+
+@pytest.fixture
+def one_thread() -> Iterator[None]:
+    """Tiny tensors: extra threads only add synchronization (badly so on a busy machine)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

@@ -4,13 +4,12 @@ parts (data sources, the loop, evaluation)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import torch
 from badinput import Bad, Row, Valid, check_bad, check_valid, parametrize_rows
-from helpers.tiny import images, with_nan
+from helpers.tiny import images, one_thread, tiny_training, with_nan  # noqa: F401 (fixture)
 from torch import nn
 
 from attribkit import MultiStyleNet, TransformerNet, load_shipped_model, stylize, train_style
@@ -37,19 +36,7 @@ SPECS = {"a": StyleSpec(STYLE, size=None), "b": StyleSpec(images(1, 16, seed=4),
 
 
 def _train(styles: object = None, content: object = None, **kw: object) -> object:
-    args: dict[str, object] = dict(
-        backbone=BB,
-        content_layers=["1"],
-        style_layers=["0", "1"],
-        steps=1,
-        batch_size=1,
-        crop=16,
-        width=4,
-        n_residual=1,
-        show_progress=False,
-        holdout=(),
-        pad=0,
-    )
+    args = tiny_training(backbone=BB, style_layers=["0", "1"], steps=1)
     args.update(kw)
     return train_style(
         {"s": STYLE} if styles is None else styles,  # type: ignore[arg-type]
@@ -543,13 +530,7 @@ def _stylize_one() -> None:
 BAD, VALID = parametrize_rows(ROWS)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    # tiny tensors: extra threads only add synchronization (badly so on a busy machine)
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.mark.parametrize("case", BAD)

@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import json
 import pickle
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import torch
+from helpers.tiny import one_thread  # noqa: F401 (a fixture, used through pytestmark)
 
 from attribkit.style import MultiStyleNet, TransformerNet, load_style_model, save_style_model
 from attribkit.style.checkpoint import read_style_metadata
 
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    # tiny tensors: extra threads only add synchronization (badly so on a busy machine)
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _net() -> MultiStyleNet:

@@ -5,11 +5,11 @@ is checked, not trusted; and a failed run never leaves a half-written file."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import torch
+from helpers.tiny import one_thread, tiny_training  # noqa: F401 (one_thread: a fixture)
 from torch import nn
 
 from attribkit.style import MultiStyleNet, TransformerNet, load_style_model, train_style
@@ -17,13 +17,7 @@ from attribkit.style.checkpoint import save_style_model
 from attribkit.style.train_data import CropSource, ImageSet, PairedCrops
 from attribkit.style.train_loop import run_training
 
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 class MatchStyleStats:
@@ -97,24 +91,7 @@ def test_frozen_parameters_stay_and_eval_mode_after() -> None:
 
 def _tiny_style_run(out: Path, steps: int = 2, **kw: object) -> object:
     g = torch.Generator().manual_seed(0)
-    with torch.random.fork_rng():
-        torch.manual_seed(0)
-        bb = nn.Sequential(nn.Conv2d(3, 6, 3, padding=1), nn.ReLU())
-    args: dict[str, object] = dict(
-        backbone=bb,
-        content_layers=["1"],
-        style_layers=["0", "1"],
-        steps=steps,
-        batch_size=1,
-        crop=16,
-        width=4,
-        n_residual=1,
-        show_progress=False,
-        holdout=(),
-        pad=0,
-        out_dir=out,
-        checkpoint_every=1,
-    )
+    args = tiny_training(steps=steps, out_dir=out, checkpoint_every=1)
     args.update(kw)
     return train_style(
         {"s": torch.rand(1, 3, 16, 16, generator=g)},

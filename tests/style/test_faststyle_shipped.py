@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import torch
+from helpers.tiny import one_thread  # noqa: F401 (a fixture, used through pytestmark)
 
 from attribkit.data import sample_image
 from attribkit.style import load_shipped_model, stylize
@@ -14,14 +13,7 @@ from attribkit.style.losses import PerceptualLoss
 from attribkit.style.train import default_layers, training_styles
 from attribkit.testing import snapshot_world
 
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    # tiny tensors: extra threads only add synchronization (badly so on a busy machine)
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_shipped_model_loads_offline() -> None:

@@ -50,9 +50,16 @@ class ActivationGrid:
 
     def show(self, title: str | None = None) -> Any:
         """Draw the grid with matplotlib and return the axes."""
-        from attribkit.viz import show
+        import matplotlib.pyplot as plt
 
-        return show(self.image, title)
+        from attribkit.io import to_pil
+
+        _, ax = plt.subplots()
+        ax.imshow(to_pil(self.image))
+        ax.axis("off")
+        if title:
+            ax.set_title(title)
+        return ax
 
 
 def activation_grid(

@@ -9,10 +9,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from attribkit._checks import check_finite_number, check_non_negative_int
+from attribkit._checks import (
+    check_finite_number,
+    check_non_negative_int,
+    check_positive_int,
+    describe,
+)
 from attribkit.layers.hooks import LayerRef, resolve_layer
 
-__all__ = ["filter_grid", "first_conv"]
+__all__ = ["filter_grid", "first_conv", "tile"]
 
 _NORMALIZE = ("each", "filter", "all")
 
@@ -66,8 +71,21 @@ def _rescale(t: torch.Tensor, dims: tuple[int, ...]) -> torch.Tensor:
     return (t - lo) / (hi - lo).clamp_min(1e-12)
 
 
-def _tile(tiles: torch.Tensor, nrow: int, padding: int, pad_value: float) -> torch.Tensor:
-    """Tile an ``N×3×h×w`` batch row-major into ``3×H×W`` with ``padding`` between tiles."""
+def tile(tiles: torch.Tensor, nrow: int, padding: int = 2, pad_value: float = 1.0) -> torch.Tensor:
+    """Tile an ``N×C×h×w`` batch row-major into ``C×H×W``, ``padding`` around every tile.
+
+    The layout is torchvision's ``make_grid``'s; the looking-inside pictures use it so that
+    ``attribkit.layers`` does not import ``attribkit.viz`` (which stands above it).
+
+    Examples:
+        >>> import torch
+        >>> tile(torch.zeros(5, 3, 4, 4), nrow=2, padding=1).shape
+        torch.Size([3, 16, 11])
+    """
+    if not isinstance(tiles, torch.Tensor) or tiles.ndim != 4:
+        raise ValueError(f"tiles must be an N×C×h×w tensor, got {describe(tiles)}")
+    check_positive_int(nrow, "nrow")
+    check_non_negative_int(padding, "padding")
     n, c, h, w = tiles.shape
     rows = math.ceil(n / nrow)
     out = torch.full(
@@ -154,7 +172,7 @@ def filter_grid(
         dims = {"each": (1, 2, 3), "filter": (1, 2, 3), "all": (0, 1, 2, 3)}[normalize]
         tiles = _rescale(w, dims)
         tiles = F.interpolate(tiles, scale_factor=s, mode="nearest")
-        grid = _tile(tiles, nrow or math.ceil(math.sqrt(o)), padding, pad_value)
+        grid = tile(tiles, nrow or math.ceil(math.sqrt(o)), padding, pad_value)
     else:
         if max_in_channels is not None:
             w = w[:, :max_in_channels]
@@ -163,7 +181,7 @@ def filter_grid(
         tiles = _rescale(w, dims).reshape(o * i, 1, kh, kw).expand(-1, 3, -1, -1)
         tiles = F.interpolate(tiles, scale_factor=s, mode="nearest")
         cols = (nrow or math.ceil(math.sqrt(o))) if i == 1 else i
-        grid = _tile(tiles, cols, padding, pad_value)
+        grid = tile(tiles, cols, padding, pad_value)
     if path is not None:
         from attribkit.io import save_image
 

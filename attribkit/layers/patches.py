@@ -19,12 +19,14 @@ from attribkit._checks import (
     check_finite,
     check_finite_number,
     check_model_input,
+    check_non_negative_int,
     check_positive_int,
     describe,
 )
 from attribkit._progress import progress_bar
 from attribkit.layers.batches import batch_count, iter_batches, model_device
 from attribkit.layers.distributed import gather_results, is_distributed, local_shard
+from attribkit.layers.filters import tile
 from attribkit.layers.hooks import LayerRef, forward_to, layer_name, resolve_layer
 from attribkit.layers.receptive_field import ReceptiveField, receptive_field
 from attribkit.layers.state import frozen
@@ -402,10 +404,13 @@ class MaxActivatingPatches:
             pad_value: fill for the parts of a box outside the image.
             path: also save the picture there.
         """
-        from attribkit.viz import make_grid
-
-        p = self.patches(images, channels, size=size, pad_value=pad_value)
-        grid = make_grid(p.flatten(0, 1).clamp(0, 1), nrow=self.k, padding=padding)
+        check_non_negative_int(padding, "padding")
+        p = self.patches(images, channels, size=size, pad_value=pad_value).flatten(0, 1)
+        if p.shape[1] == 1:
+            p = p.expand(-1, 3, -1, -1)
+        if p.shape[1] != 3:
+            raise ValueError(f"patches have {p.shape[1]} channels; pictures need 1 or 3")
+        grid = tile(p.clamp(0, 1), nrow=self.k, padding=padding)
         if path is not None:
             from attribkit.io import save_image
 

@@ -16,6 +16,7 @@ from attribkit.style import MultiStyleNet, TransformerNet, load_style_model, tra
 from attribkit.style.checkpoint import save_style_model
 from attribkit.style.train_data import CropSource, ImageSet, PairedCrops
 from attribkit.style.train_loop import run_training
+from attribkit.testing import snapshot_world
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -233,3 +234,15 @@ def test_checkpoints_from_before_the_split_still_resume(tmp_path: Path) -> None:
     resumed = _tiny_style_run(tmp_path / "b", steps=3)
     for p, q in zip(straight.model.parameters(), resumed.model.parameters()):  # type: ignore[attr-defined]
         assert torch.equal(p, q)
+
+
+def test_trains_through_a_batchnorm_backbone(tmp_path: Path) -> None:
+    # the default backbone (EfficientNet-Lite0) has BatchNorm: the loss reads it in eval mode
+    # and must leave its statistics alone without breaking the backward pass through it
+    from helpers.tiny import bn_dropout_net
+
+    bb = bn_dropout_net().eval()
+    world = snapshot_world(bb)
+    r = _tiny_style_run(tmp_path, steps=2, backbone=bb, style_layers=["2", "5"])
+    world.assert_unchanged()
+    assert r.steps == 2  # type: ignore[attr-defined]

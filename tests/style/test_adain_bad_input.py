@@ -19,7 +19,7 @@ from torch import nn
 
 import attribkit
 import attribkit.style
-from attribkit.style.adain import AdaIN, AdaINDecoder, adain, feature_stats
+from attribkit.style.adain import AdaIN, AdaINDecoder, FeatureStats, adain, feature_stats
 from attribkit.style.arbitrary import AdaINStyleNet
 from attribkit.style.arbitrary_loss import AdaINLoss, mean_std_loss
 
@@ -115,6 +115,18 @@ ALL_ROWS = [
             ),
             Bad("mask int", _call(mask=torch.ones(20, 24, dtype=torch.long)), TypeError, "float"),
             Bad("unknown colour mode", _call(preserve_color="yes"), ValueError, "preserve_color"),
+            Bad(
+                "statistics of another layer",
+                _call(style=FeatureStats(torch.zeros(1, 3, 1, 1), torch.ones(1, 3, 1, 1))),
+                ValueError,
+                "style_stats",
+            ),
+            Bad(
+                "colours from statistics",
+                _call(style=NET.style_stats(S), preserve_color="linear"),
+                ValueError,
+                "style images",
+            ),
         ],
         valid=[
             Valid(
@@ -164,6 +176,12 @@ ALL_ROWS = [
                 lambda: AdaINLoss(NET, ["conv1"], content_weight=math.nan),
                 ValueError,
                 "finite",
+            ),
+            Bad(
+                "layer_fns on the encoder layer",
+                lambda: AdaINLoss(NET, ["relu2"], layer_fns={"relu2": torch.relu}),
+                ValueError,
+                "encoder layer",
             ),
             Bad(
                 "layer_fns for another layer",

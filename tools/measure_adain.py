@@ -70,6 +70,27 @@ def encoder_params(backbone: torch.nn.Module, layer: str) -> int:
     return sum(p.numel() for n in names for p in mods[n].parameters())
 
 
+def conv_macs(module: torch.nn.Module, run: Any, *inputs: torch.Tensor) -> int:
+    """Multiply-accumulates of the convolutions of ``module`` during ``run(*inputs)``."""
+    total = 0
+
+    def hook(m: torch.nn.Module, _inp: object, out: torch.Tensor) -> None:
+        nonlocal total
+        assert isinstance(m, torch.nn.Conv2d)
+        k = m.kernel_size[0] * m.kernel_size[1] * m.in_channels // m.groups
+        total += out[0].numel() * k
+
+    convs = [m for m in module.modules() if isinstance(m, torch.nn.Conv2d)]
+    handles = [m.register_forward_hook(hook) for m in convs]
+    try:
+        with torch.no_grad():
+            run(*inputs)
+    finally:
+        for h in handles:
+            h.remove()
+    return total
+
+
 def part_size(args: argparse.Namespace, backbone: torch.nn.Module) -> None:
     from safetensors.torch import save_file
 
@@ -82,6 +103,11 @@ def part_size(args: argparse.Namespace, backbone: torch.nn.Module) -> None:
                 save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(path))
                 size = path.stat().st_size
             enc = encoder_params(backbone, layer)
+            x = torch.rand(1, 3, 512, 512)
+            padded = net.pad_images(x)[0]
+            enc_macs = conv_macs(net.encoder, net.encode, padded)
+            feats = net.encode(padded)
+            dec_macs = conv_macs(net.decoder, net.decoder, feats)
             emit(
                 args.out,
                 "size",
@@ -94,6 +120,8 @@ def part_size(args: argparse.Namespace, backbone: torch.nn.Module) -> None:
                     "decoder_params": dec,
                     "decoder_file_mb": size / 2**20,
                     "encoder_fp32_mb": enc * 4 / 2**20,
+                    "gmac_512_encoder_pass": enc_macs / 1e9,
+                    "gmac_512_decoder": dec_macs / 1e9,
                 },
             )
 
@@ -157,16 +185,7 @@ def train_decoder(net: AdaINStyleNet, args: argparse.Namespace) -> float:
     t0 = time.perf_counter()
     c = args.crop
     for _ in range(args.steps):
-        batch = []
-        for _ in range(args.batch):
-            im = train[int(torch.randint(len(train), (1,), generator=gen))]
-            i = int(torch.randint(im.shape[-2] - c + 1, (1,), generator=gen))
-            j = int(torch.randint(im.shape[-1] - c + 1, (1,), generator=gen))
-            crop = im[..., i : i + c, j : j + c]
-            if bool(torch.rand((), generator=gen) < 0.5):
-                crop = crop.flip(-1)
-            batch.append(crop)
-        x = torch.cat(batch)
+        x = torch.cat([random_crop(train, c, gen) for _ in range(args.batch)])
         loss = F.mse_loss(net.reconstruct(x), x)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -208,50 +227,123 @@ def part_recon(args: argparse.Namespace, backbone: torch.nn.Module) -> None:
             )
 
 
-def part_adain(args: argparse.Namespace, backbone: torch.nn.Module) -> None:
-    torch.set_num_threads(args.threads)
+def evaluate(
+    net: AdaINStyleNet, backbone: torch.nn.Module, out: Path, part: str, tag: dict[str, Any]
+) -> None:
+    """Style and content distances of ``net``'s outputs on the held-out photos; a picture."""
     held = [x[..., :256, :384] for x in photos(HELD_OUT, 256)]
     paintings = [load_image(painting_path(p), size=256) for p in PAINTINGS]
-    content_layers, style_layers, fns = default_style_layers(backbone)
+    _, style_layers, fns = default_style_layers(backbone)
     dist = PerceptualLoss(backbone, ["_blocks.4"], style_layers, style_weight=1.0, layer_fns=fns)
+    net.eval()
+    pics = []
+    for name, x in zip(HELD_OUT, held):
+        for pname, s in zip(PAINTINGS, paintings):
+            with torch.no_grad():
+                y = net(x, s)
+                recon = net.reconstruct(x)
+                dist.set_content(x)
+                dist.set_style(s)
+                o, photo, rec = dist(y), dist(x), dist(recon)
+                paint = dist(F.interpolate(s, size=x.shape[-2:], mode="bilinear"))
+            pics += [y]
+            row = {
+                **tag,
+                "photo": name,
+                "painting": pname,
+                "style_out": float(o.style),
+                "style_photo": float(photo.style),
+                "style_recon": float(rec.style),
+                "style_ratio": float(o.style / photo.style),
+                "content_out": float(o.content),
+                "content_recon": float(rec.content),
+                "content_painting": float(paint.content),
+            }
+            emit(out, part, row)
+    name = "_".join(f"{k}{v}" for k, v in tag.items())
+    save_image(make_grid(torch.cat(pics), nrow=2), out / f"{part}_{name}.png")
+
+
+def part_adain(args: argparse.Namespace, backbone: torch.nn.Module) -> None:
+    torch.set_num_threads(args.threads)
     for layer in args.layers:
         for width in args.widths:
             net = build(layer, width, backbone)
             net.load_state_dict(torch.load(args.out / f"decoder_{layer}_w{width}.pt"))
-            pics = []
-            for name, x in zip(HELD_OUT, held):
-                for pname, s in zip(PAINTINGS, paintings):
-                    with torch.no_grad():
-                        y = net(x, s)
-                        recon = net.reconstruct(x)
-                        dist.set_content(x)
-                        dist.set_style(s)
-                        out, photo, rec = dist(y), dist(x), dist(recon)
-                        paint = dist(F.interpolate(s, size=x.shape[-2:], mode="bilinear"))
-                    pics += [y]
-                    emit(
-                        args.out,
-                        "adain",
-                        {
-                            "layer": layer,
-                            "width": width,
-                            "photo": name,
-                            "painting": pname,
-                            "style_out": float(out.style),
-                            "style_photo": float(photo.style),
-                            "style_recon": float(rec.style),
-                            "style_ratio": float(out.style / photo.style),
-                            "content_out": float(out.content),
-                            "content_recon": float(rec.content),
-                            "content_photo_vs_painting": float(paint.content),
-                        },
+            evaluate(net, backbone, args.out, "adain", {"layer": layer, "width": width})
+
+
+def part_train(args: argparse.Namespace, backbone: torch.nn.Module) -> None:
+    """A short AdaIN training trial (content + style loss), from the reconstruction decoder:
+    random crops of the training photos × random crops of the two paintings."""
+    from attribkit.style.arbitrary_loss import AdaINLoss
+
+    torch.set_num_threads(args.threads)
+    contents = photos(TRAIN, args.train_short)
+    styles = [load_image(painting_path(p), size=args.train_short) for p in PAINTINGS]
+    c = args.crop
+    for layer in args.layers:
+        for width in args.widths:
+            for sw in args.style_weights:
+                gen = torch.Generator().manual_seed(0)
+                net = build(layer, width, backbone)
+                net.load_state_dict(torch.load(args.out / f"decoder_{layer}_w{width}.pt"))
+                loss = AdaINLoss(net, style_weight=sw)
+                opt = torch.optim.Adam(net.parameters(), lr=args.lr)
+                net.train()
+                t0 = time.perf_counter()
+                log = []
+                for step in range(1, args.steps + 1):
+                    x = torch.cat([random_crop(contents, c, gen) for _ in range(args.batch)])
+                    s = torch.cat([random_crop(styles, c, gen) for _ in range(args.batch)])
+                    stats = loss.style_stats(s)
+                    terms = loss(net.run(x, stats[net.layer]), stats)
+                    opt.zero_grad(set_to_none=True)
+                    terms.total.mean().backward()
+                    opt.step()
+                    log.append(
+                        (float(terms.content.detach().mean()), float(terms.style.detach().mean()))
                     )
-            save_image(make_grid(torch.cat(pics), nrow=2), args.out / f"adain_{layer}_w{width}.png")
+                    if step % 50 == 0:
+                        cs = [sum(v) / 50 for v in zip(*log[-50:])]
+                        print(f"  sw {sw} step {step}: content {cs[0]:.3f} style {cs[1]:.3f}")
+                seconds = time.perf_counter() - t0
+                first = [sum(v) / 20 for v in zip(*log[:20])]
+                last = [sum(v) / 20 for v in zip(*log[-20:])]
+                emit(
+                    args.out,
+                    "train",
+                    {
+                        "layer": layer,
+                        "width": width,
+                        "style_weight": sw,
+                        "steps": args.steps,
+                        "batch": args.batch,
+                        "crop": c,
+                        "seconds": seconds,
+                        "s_per_step": seconds / args.steps,
+                        "content_first20": first[0],
+                        "style_first20": first[1],
+                        "content_last20": last[0],
+                        "style_last20": last[1],
+                    },
+                )
+                torch.save(net.state_dict(), args.out / f"adain_{layer}_w{width}_sw{sw}.pt")
+                tag = {"layer": layer, "width": width, "sw": sw}
+                evaluate(net, backbone, args.out, "trained", tag)
+
+
+def random_crop(images: list[torch.Tensor], c: int, gen: torch.Generator) -> torch.Tensor:
+    im = images[int(torch.randint(len(images), (1,), generator=gen))]
+    i = int(torch.randint(im.shape[-2] - c + 1, (1,), generator=gen))
+    j = int(torch.randint(im.shape[-1] - c + 1, (1,), generator=gen))
+    crop = im[..., i : i + c, j : j + c]
+    return crop.flip(-1) if bool(torch.rand((), generator=gen) < 0.5) else crop
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("parts", nargs="+", choices=["size", "speed", "recon", "adain"])
+    p.add_argument("parts", nargs="+", choices=["size", "speed", "recon", "adain", "train"])
     p.add_argument("--layers", nargs="+", default=list(LAYERS))
     p.add_argument("--widths", nargs="+", type=int, default=[8])
     p.add_argument("--out", type=Path, default=Path("/tmp/adain_measure"))
@@ -262,10 +354,17 @@ def main() -> None:
     p.add_argument("--crop", type=int, default=128)
     p.add_argument("--train-short", type=int, default=256)
     p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--style-weights", nargs="+", type=float, default=[1.0])
     args = p.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     backbone = efficientnet_lite0()
-    parts = {"size": part_size, "speed": part_speed, "recon": part_recon, "adain": part_adain}
+    parts = {
+        "size": part_size,
+        "speed": part_speed,
+        "recon": part_recon,
+        "adain": part_adain,
+        "train": part_train,
+    }
     for part in args.parts:
         parts[part](args, backbone)
 

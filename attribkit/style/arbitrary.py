@@ -61,6 +61,9 @@ class _FrozenEncoder(nn.Module):
             for name, b in list(module.named_buffers(recurse=False)):
                 delattr(module, name)
                 module.register_buffer(name, b, persistent=False)
+        # channels-last runs the depthwise and 1×1 convolutions of mobile backbones through
+        # oneDNN on the CPU: 1.5–1.8× faster at 512 px (tools/measure_adain.py)
+        self.to(memory_format=torch.channels_last)
         super().train(False)
 
     def train(self, mode: bool = True) -> _FrozenEncoder:
@@ -69,7 +72,8 @@ class _FrozenEncoder(nn.Module):
     def forward(self, images: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
         if any(m.training for m in self.backbone.modules()):
             super().train(False)  # a caller reached inside: the encoder stays in eval mode
-        return dict(forward_to(self.backbone, images, list(layers)))
+        x = images.contiguous(memory_format=torch.channels_last)
+        return dict(forward_to(self.backbone, x, list(layers)))
 
 
 @dataclass
@@ -186,9 +190,9 @@ class AdaINStyleNet(nn.Module):
 
     # -- pieces (used by the training loss) -------------------------------------------------
     def features(self, images: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
-        """Encoder outputs of ``layers`` for ``images`` (no padding; gradients flow to the
-        images, never to the encoder)."""
-        return self.encoder(images, layers)
+        """Encoder outputs of ``layers`` for ``images``, in one pass cut after the deepest (no
+        padding; gradients flow to the images, never to the encoder)."""
+        return self.encoder(images, list(dict.fromkeys(layers)))
 
     def pad_images(self, images: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int]]:
         """Reflect-pad by ``pad`` and then up to a multiple of the stride.
@@ -233,7 +237,11 @@ class AdaINStyleNet(nn.Module):
         x = self.as_input(images, "images")
         padded, (top, left) = self.pad_images(x)
         out = self.decoder(self.encode(padded))
-        return out[..., top : top + x.shape[-2], left : left + x.shape[-1]].to(images.dtype)
+        return (
+            out[..., top : top + x.shape[-2], left : left + x.shape[-1]]
+            .to(images.dtype)
+            .contiguous()
+        )
 
     # -- the transfer -----------------------------------------------------------------------
     def forward(
@@ -362,7 +370,8 @@ class AdaINStyleNet(nn.Module):
         if preserve_color == "luminance":
             images = transfer_chrominance(images, self.as_input(content, "content"))
         box = (top, left, x.shape[-2], x.shape[-1])
-        return AdaINResult(images.to(content.dtype), decoded, t, box)
+        images = images.to(content.dtype).contiguous()
+        return AdaINResult(images, decoded, t, box)
 
     # -- checks -----------------------------------------------------------------------------
     def as_input(self, x: object, name: str = "images") -> torch.Tensor:

@@ -15,6 +15,8 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from attribkit._checks import check_feature_batch
+
 __all__ = ["FeatureStats", "feature_stats", "adain", "AdaIN", "AdaINDecoder"]
 
 _EPS = 1e-5
@@ -50,13 +52,13 @@ def feature_stats(
         >>> mean.flatten().tolist(), std.flatten().tolist()
         ([2.0], [1.0])
     """
-    _check_features(features, "features")
+    check_feature_batch(features, "features")
     _check_eps(eps)
     if mask is None:
         mean = features.mean(dim=(2, 3), keepdim=True)
         var = (features - mean).pow(2).mean(dim=(2, 3), keepdim=True)
     else:
-        _check_features(mask, "mask")
+        check_feature_batch(mask, "mask")
         n, _, h, w = features.shape
         if mask.shape[1] != 1 or mask.shape[0] not in (1, n) or mask.shape[-2:] != (h, w):
             raise ValueError(
@@ -88,9 +90,9 @@ def adain(content: torch.Tensor, style: torch.Tensor | Stats, *, eps: float = _E
         >>> out.shape
         torch.Size([2, 4, 8, 8])
     """
-    _check_features(content, "content")
+    check_feature_batch(content, "content")
     if isinstance(style, torch.Tensor):
-        _check_features(style, "style")
+        check_feature_batch(style, "style")
         if style.shape[0] not in (1, content.shape[0]):
             raise ValueError(
                 f"style has {style.shape[0]} images for {content.shape[0]} content images; "
@@ -139,15 +141,6 @@ def _check_eps(eps: object) -> None:
         raise ValueError(f"eps must be a finite non-negative number, got {eps!r}")
     if eps < 0:
         raise ValueError(f"eps must be a finite non-negative number, got {eps!r}")
-
-
-def _check_features(x: object, name: str) -> None:
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a tensor of features N×C×H×W, got {type(x).__name__}")
-    if x.ndim != 4:
-        raise ValueError(f"{name} must be 4-D N×C×H×W, got shape {tuple(x.shape)}")
-    if not x.is_floating_point():
-        raise TypeError(f"{name} must be floating point, got {x.dtype}")
 
 
 class _Conv(nn.Sequential):

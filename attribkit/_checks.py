@@ -640,3 +640,18 @@ __all__ += [
     "check_state_shapes",
     "read_json_file",
 ]
+
+
+__all__ += ["check_feature_batch"]
+
+
+def check_feature_batch(x: object, name: str = "features") -> torch.Tensor:
+    """Check that ``x`` is a floating-point ``N×C×H×W`` tensor of activations and return it
+    (no range or finiteness check: activations may be anything a layer produces)."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a tensor of features N×C×H×W, got {type(x).__name__}")
+    if x.ndim != 4:
+        raise ValueError(f"{name} must be 4-D N×C×H×W, got shape {tuple(x.shape)}")
+    if not x.is_floating_point():
+        raise TypeError(f"{name} must be floating point, got {x.dtype}")
+    return x

@@ -1,20 +1,22 @@
-"""Synthesis by optimization: parameterizations, transforms, objectives and the loop.
+"""Synthesis by optimization: parameterizations, transforms, objectives, the loop, and the one
+base every image-optimization technique stands on.
 
-Class and neuron visualization, DeepDream, feature inversion, texture synthesis and style
-transfer all build on :func:`optimize`.
+Class and neuron visualization, DeepDream and feature inversion live here; texture synthesis
+and style transfer (:mod:`attribkit.style`) and fooling images (:mod:`attribkit.adversarial`)
+stand on the same :class:`ImageSynthesis` base and return the same :class:`SynthesisResult`.
 """
 
-from attribkit.optvis.classvis import (
-    PRESETS,
-    ClassVisualization,
-    NeuronVisualization,
-    Preset,
-    VisualizationResult,
-    multifaceted_init,
-    yosinski_regularizer,
+from attribkit.optvis.classvis import ClassVisualization, NeuronVisualization
+from attribkit.optvis.deepdream import DeepDream
+from attribkit.optvis.distances import alpha_norm, feature_loss
+from attribkit.optvis.facets import multifaceted_init
+from attribkit.optvis.inversion import (
+    FeatureInversion,
+    InversionSweep,
+    default_tv_weight,
+    inversion_sweep,
+    psnr,
 )
-from attribkit.optvis.deepdream import DeepDream, DreamResult
-from attribkit.optvis.inversion import FeatureInversion, InversionSweep, inversion_sweep, psnr
 from attribkit.optvis.loop import (
     OptimizationResult,
     OptimizationState,
@@ -58,19 +60,25 @@ from attribkit.optvis.transforms import (
     gaussian_blur,
     standard_transforms,
 )
+from attribkit.optvis.presets import PRESETS, Preset, yosinski_regularizer
+from attribkit.optvis.synthesis import ImageSynthesis, Problem, SynthesisResult
 
 __all__ = [
     "FeatureInversion",
+    "ImageSynthesis",
     "InversionSweep",
+    "Problem",
+    "SynthesisResult",
+    "alpha_norm",
+    "default_tv_weight",
+    "feature_loss",
     "inversion_sweep",
     "psnr",
     "PRESETS",
     "ClassVisualization",
     "DeepDream",
-    "DreamResult",
     "NeuronVisualization",
     "Preset",
-    "VisualizationResult",
     "multifaceted_init",
     "yosinski_regularizer",
     "Compose",

@@ -27,6 +27,7 @@ from torch import nn
 
 from attribkit._progress import progress_bar
 from attribkit.layers.hooks import LayerRef, layer_name
+from attribkit.models.backbones import BACKBONES, default_layers
 from attribkit.style.checkpoint import load_style_model, read_style_metadata, save_style_model
 from attribkit.style.losses import PerceptualLoss, feature_loss, gram_loss, gram_matrix
 from attribkit.style.losses import total_variation as _tv
@@ -46,20 +47,13 @@ __all__ = [
 ]
 
 #: Style layers on EfficientNet-Lite0 (stem activation and five blocks; DESIGN.md §4).
-EFFICIENTNET_STYLE_LAYERS = (
-    "_swish",
-    "_blocks.0",
-    "_blocks.2",
-    "_blocks.4",
-    "_blocks.7",
-    "_blocks.10",
-)
+EFFICIENTNET_STYLE_LAYERS = BACKBONES["efficientnet_lite0"].fast_style
 #: Content layer on EfficientNet-Lite0.
-EFFICIENTNET_CONTENT_LAYERS = ("_blocks.4",)
+EFFICIENTNET_CONTENT_LAYERS = BACKBONES["efficientnet_lite0"].fast_content
 #: Johnson's style layers on VGG16/19.
-VGG_STYLE_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
+VGG_STYLE_LAYERS = BACKBONES["vgg"].fast_style
 #: Johnson's content layer on VGG16/19.
-VGG_CONTENT_LAYERS = ("relu2_2",)
+VGG_CONTENT_LAYERS = BACKBONES["vgg"].fast_content
 
 _IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 _CKPT = "checkpoint"
@@ -221,21 +215,10 @@ def _default_layers(
     content_layers: Sequence[LayerRef] | None,
     style_layers: Sequence[LayerRef] | None,
 ) -> tuple[list[str], list[str]]:
-    names = {n for n, _ in backbone.named_modules()}
-    if content_layers is None or style_layers is None:
-        dc: Sequence[str]
-        ds: Sequence[str]
-        if set(EFFICIENTNET_STYLE_LAYERS) <= names:
-            dc, ds = EFFICIENTNET_CONTENT_LAYERS, EFFICIENTNET_STYLE_LAYERS
-        elif set(VGG_STYLE_LAYERS) <= names:
-            dc, ds = VGG_CONTENT_LAYERS, VGG_STYLE_LAYERS
-        else:
-            raise ValueError(
-                "this backbone has neither EfficientNet-Lite0's nor VGG's layer names; "
-                "pass content_layers and style_layers"
-            )
-        content_layers = dc if content_layers is None else content_layers
-        style_layers = ds if style_layers is None else style_layers
+    if content_layers is None:
+        content_layers = default_layers(backbone, "fast_content")
+    if style_layers is None:
+        style_layers = default_layers(backbone, "fast_style")
     return (
         [layer_name(backbone, c) for c in content_layers],
         [layer_name(backbone, s) for s in style_layers],

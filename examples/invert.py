@@ -15,8 +15,7 @@ import torch
 
 from attribkit.data import sample_image
 from attribkit.models import default_layers, efficientnet_lite0
-from attribkit.optvis import inversion_sweep, psnr
-from attribkit.optvis.inversion import INVERSION_STEPS
+from attribkit.optvis import FeatureInversion, inversion_sweep, psnr
 
 
 def main() -> None:
@@ -26,7 +25,7 @@ def main() -> None:
     args = parser.parse_args()
     out = Path(args.out)
     model = efficientnet_lite0()
-    size, steps = (96, 40) if args.quick else (224, INVERSION_STEPS)  # the defaults in full mode
+    size, steps = (96, 40) if args.quick else (224, FeatureInversion.default_steps)
     layers = default_layers(model, "inversion")  # stem activation, _blocks.2, 5, 10, 15
     photos = ["chelsea"]
     for name in photos:

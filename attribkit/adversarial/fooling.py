@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
@@ -28,9 +28,14 @@ from attribkit._checks import check_image_batch, check_positive_number, check_ta
 from attribkit.adversarial.projected import NORMS, ProjectedImage, project
 from attribkit.layers import frozen
 from attribkit.optvis import ImageSynthesis, NormalizedGradient, OptimizationResult, Problem
-from attribkit.optvis.loop import Callback, OptimizationState, OptimizerSpec
+from attribkit.optvis.loop import OptimizationState
 from attribkit.optvis.objectives import Objective, ObjectiveContext
-from attribkit.optvis.synthesis import DEFAULT_SEED, RunOptions, SynthesisResult
+from attribkit.optvis.synthesis import RunOptions, SynthesisResult
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from attribkit.optvis import SynthesisOptions
 
 __all__ = [
     "FoolingImage",
@@ -111,8 +116,6 @@ class SweepResult:
     reports: list[FoolingReport] = field(default_factory=list)
 
 
-#: Default steps of :class:`FoolingImage`.
-FOOLING_STEPS = 100
 _METHODS = ("score", "pgd")
 
 
@@ -186,9 +189,8 @@ class FoolingImage(ImageSynthesis[_Request]):
         (True, 2, 0.1)
     """
 
-    def perturb(self, *args: Any, **kwargs: Any) -> torch.Tensor:
-        """The images of :meth:`run` (same arguments), ``N×C×H×W`` in [0, 1]."""
-        return self.run(*args, **kwargs).images
+    default_steps = 100
+    perturb = ImageSynthesis.images  # the verb: run(...).images
 
     def run(
         self,
@@ -200,13 +202,7 @@ class FoolingImage(ImageSynthesis[_Request]):
         threshold: float = 0.9,
         method: str = "score",
         random_start: bool = False,
-        steps: int | None = None,
-        lr: float | None = None,
-        optimizer: OptimizerSpec | None = None,
-        seed: int | None = DEFAULT_SEED,
-        callbacks: Sequence[Callback] = (),
-        snapshot_steps: Sequence[int] = (),
-        show_progress: bool | None = None,
+        **options: Unpack[SynthesisOptions],
     ) -> SynthesisResult:
         """Change ``image`` until the model predicts ``target`` (or anything else).
 
@@ -221,20 +217,16 @@ class FoolingImage(ImageSynthesis[_Request]):
             method: ``"score"`` (ascend the target's logit; untargeted: descend the original
                 class's) or ``"pgd"`` (descend/ascend the cross-entropy).
             random_start: start from a uniform random point of the budget ball.
-            steps: maximum number of steps (default 100).
-            lr: the step (default ``epsilon / 10``): per pixel for L∞, in norm for L2.
-            optimizer: replaces the normalized-gradient step.
-            seed: seed of the random start (a local generator).
-            callbacks: ``cb(step, state)`` after each step.
-            snapshot_steps: steps at which to keep the images.
-            show_progress: a progress bar.
+            **options: the common keywords (:class:`~attribkit.optvis.SynthesisOptions`); ``steps``
+                default 100; ``lr`` is the step (default ``epsilon / 10``: per pixel for L∞, in norm
+                for L2); ``optimizer`` replaces the normalized-gradient step.
 
         Returns:
             A :class:`~attribkit.optvis.SynthesisResult`: each image is the first point where it
             was fooled, or the last point tried; ``extras["report"]`` is a
             :class:`FoolingReport`.
         """
-        options = self._options(steps, lr, optimizer, seed, callbacks, snapshot_steps, show_progress)
+        run_options = self._options(options)
         x0 = self._to_model(check_image_batch(image, "image", unit_range=True))
         if norm not in NORMS:
             raise ValueError(f"norm must be 'linf' or 'l2', got {norm!r}")
@@ -242,7 +234,7 @@ class FoolingImage(ImageSynthesis[_Request]):
             raise ValueError(f"method must be 'score' or 'pgd', got {method!r}")
         eps = (8 / 255 if norm == "linf" else 3.0) if epsilon is None else epsilon
         eps = check_positive_number(eps, "epsilon")
-        alpha = eps / 10 if options.lr is None else options.lr
+        alpha = eps / 10 if run_options.lr is None else run_options.lr
         thr = check_positive_number(threshold, "threshold")
         if thr > 1.0:
             raise ValueError(f"threshold must lie in (0, 1], got {threshold}")
@@ -259,10 +251,10 @@ class FoolingImage(ImageSynthesis[_Request]):
         p0 = torch.softmax(out0.float(), 1).gather(1, tgt.view(-1, 1)).squeeze(1)
         request = _Request(
             x0, tgt, target is not None, orig, p0, norm, eps, alpha, thr, method, random_start,
-            options.seed,
+            run_options.seed,
         )
         request.tracker = _Tracker(request, int(out0.shape[1]))
-        return self._synthesize(request, options)
+        return self._synthesize(request, run_options)
 
     def _stages(
         self, request: _Request, options: RunOptions, done: list[OptimizationResult]
@@ -270,7 +262,8 @@ class FoolingImage(ImageSynthesis[_Request]):
         x0, r = request.origin, request
         start = None
         if r.random_start:
-            start = project(x0 + _ball_noise(x0, r.epsilon, r.norm, options.seed), x0, r.epsilon, r.norm)
+            noise = _ball_noise(x0, r.epsilon, r.norm, options.seed)
+            start = project(x0 + noise, x0, r.epsilon, r.norm)
         tracker = r.tracker
 
         def score(ctx: ObjectiveContext) -> torch.Tensor:
@@ -290,7 +283,6 @@ class FoolingImage(ImageSynthesis[_Request]):
         yield Problem(
             Objective(score, needs_output=True, name="fooling"),
             ProjectedImage(x0, r.epsilon, r.norm, start=start),
-            steps=FOOLING_STEPS,
             optimizer=lambda ps: NormalizedGradient(ps, lr=lr, norm=pgd_norm),
             lr=r.lr,
             callbacks=[tracker.after_step],

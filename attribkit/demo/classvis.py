@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from attribkit.demo import DemoContext
-from attribkit.models import imagenet_classes
-from attribkit.models import default_layers
+from attribkit.models import default_layers, imagenet_classes
 from attribkit.optvis import PRESETS, ClassVisualization, NeuronVisualization
 from attribkit.viz import label, make_grid
 from attribkit.viz.report import Section

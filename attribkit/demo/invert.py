@@ -6,8 +6,7 @@ import torch
 
 from attribkit.demo import DemoContext
 from attribkit.models import default_layers
-from attribkit.optvis import inversion_sweep, psnr
-from attribkit.optvis.inversion import INVERSION_STEPS
+from attribkit.optvis import FeatureInversion, inversion_sweep, psnr
 from attribkit.viz.report import Section
 
 
@@ -32,7 +31,7 @@ def run(ctx: DemoContext, section: Section) -> None:
     section.add_figure(
         sweep.grid(size=160),
         f"chelsea at {size} px inverted from {len(layers)} layers of {ctx.model_name}, "
-        f"{steps or INVERSION_STEPS} Adam steps each, TV weights "
+        f"{steps or FeatureInversion.default_steps} Adam steps each, TV weights "
         f"{', '.join(f'{t:g}' for t in sweep.tv_weights)}. PSNR against the photo: {figures} "
         f"(a flat grey image scores {grey:.1f} dB, the mean colour {mean:.1f} dB); "
         f"{sum(sweep.seconds):.1f} s in all.",

@@ -9,7 +9,6 @@ import torch
 from torch import nn
 
 from attribkit._checks import check_image_batch
-from attribkit.layers.state import frozen
 
 __all__ = ["imagenet_classes", "class_index", "Prediction", "predict"]
 
@@ -94,9 +93,17 @@ def predict(
         >>> predict(efficientnet_lite0(), sample_image("chelsea", size=224), topk=1)[0][0].name
         'Egyptian cat'
     """
-    check_image_batch(images, "images", unit_range=True)
-    with frozen(model), torch.no_grad():
-        logits = model(images)
+    images = check_image_batch(images, "images", unit_range=True)
+    # eval mode without autograd changes no buffer; only the modes need restoring (models sit
+    # below layers in the import order, so layers.state.frozen is not used here)
+    modes = [(m, m.training) for m in model.modules()]
+    try:
+        model.eval()
+        with torch.no_grad():
+            logits = model(images)
+    finally:
+        for m, mode in modes:
+            m.training = mode
     probs = logits.float().softmax(dim=-1)
     k = min(topk, probs.shape[-1])
     if class_names is None:

@@ -49,6 +49,13 @@ from attribkit.optvis.param import (
     as_param,
     image_param,
 )
+from attribkit.optvis.presets import PRESETS, Preset, yosinski_regularizer
+from attribkit.optvis.synthesis import (
+    ImageSynthesis,
+    Problem,
+    SynthesisOptions,
+    SynthesisResult,
+)
 from attribkit.optvis.transforms import (
     Compose,
     GaussianBlur,
@@ -60,14 +67,13 @@ from attribkit.optvis.transforms import (
     gaussian_blur,
     standard_transforms,
 )
-from attribkit.optvis.presets import PRESETS, Preset, yosinski_regularizer
-from attribkit.optvis.synthesis import ImageSynthesis, Problem, SynthesisResult
 
 __all__ = [
     "FeatureInversion",
     "ImageSynthesis",
     "InversionSweep",
     "Problem",
+    "SynthesisOptions",
     "SynthesisResult",
     "alpha_norm",
     "default_tv_weight",

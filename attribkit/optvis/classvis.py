@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -20,7 +20,7 @@ from attribkit.layers import forward_to, frozen
 from attribkit.layers.hooks import LayerRef
 from attribkit.models.normalize import IMAGENET_MEAN
 from attribkit.optvis.facets import multifaceted_init
-from attribkit.optvis.loop import Callback, OptimizationResult, OptimizerSpec
+from attribkit.optvis.loop import Callback, OptimizationResult
 from attribkit.optvis.objectives import (
     Objective,
     ObjectiveContext,
@@ -31,14 +31,13 @@ from attribkit.optvis.objectives import (
 )
 from attribkit.optvis.param import image_param
 from attribkit.optvis.presets import Preset, resolve_preset, yosinski_regularizer
-from attribkit.optvis.synthesis import (
-    DEFAULT_SEED,
-    ImageSynthesis,
-    Problem,
-    RunOptions,
-    SynthesisResult,
-)
+from attribkit.optvis.synthesis import ImageSynthesis, Problem, RunOptions, SynthesisResult
 from attribkit.optvis.transforms import Jitter, Transform, standard_transforms
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from attribkit.optvis.synthesis import SynthesisOptions
 
 __all__ = ["ClassVisualization", "NeuronVisualization"]
 
@@ -141,9 +140,7 @@ class ClassVisualization(_ActivationMaximization):
         torch.Size([2])
     """
 
-    def visualize(self, *args: Any, **kwargs: Any) -> torch.Tensor:
-        """The images of :meth:`run` (same arguments), ``N×3×H×W`` in [0, 1]."""
-        return self.run(*args, **kwargs).images
+    visualize = ImageSynthesis.images  # the verb: run(...).images
 
     def run(
         self,
@@ -152,13 +149,7 @@ class ClassVisualization(_ActivationMaximization):
         *,
         size: int | tuple[int, int] = 224,
         init: torch.Tensor | None = None,
-        steps: int | None = None,
-        lr: float | None = None,
-        optimizer: OptimizerSpec | None = None,
-        seed: int | None = DEFAULT_SEED,
-        callbacks: Sequence[Callback] = (),
-        snapshot_steps: Sequence[int] = (),
-        show_progress: bool | None = None,
+        **options: Unpack[SynthesisOptions],
     ) -> SynthesisResult:
         """Maximize the score of ``target`` (several targets run as one batch).
 
@@ -169,20 +160,16 @@ class ClassVisualization(_ActivationMaximization):
             size: image size in pixels (int or ``(height, width)``).
             init: start images in [0, 1] (1 or one per target), e.g. from
                 :func:`~attribkit.optvis.facets.multifaceted_init`; default: the preset's.
-            steps: optimizer steps (default: the preset's).
-            lr: step size (default: the preset's).
-            optimizer: optimizer (default: the preset's; see :func:`~attribkit.optvis.optimize`).
-            seed: seed of the random start and transforms.
-            callbacks: ``cb(step, state)`` after the preset's regularizers.
-            snapshot_steps: steps at which to keep a copy of the images.
-            show_progress: a progress bar (``None``: on a terminal or in a notebook).
+            **options: the common keywords (:class:`~attribkit.optvis.SynthesisOptions`); the preset
+                gives the defaults of ``steps``, ``lr`` and ``optimizer``; ``callbacks`` run after
+                its regularizers.
 
         Returns:
             A :class:`~attribkit.optvis.synthesis.SynthesisResult`; ``extras``: ``"targets"``,
             ``"probs"`` (softmax probability of each target on the final image, without
             transforms), ``"logits"`` and ``"preset"``.
         """
-        options = self._options(steps, lr, optimizer, seed, callbacks, snapshot_steps, show_progress)
+        run_options = self._options(options)
         targets = _class_targets(target)
         p = resolve_preset(preset)
         hw = check_size(size)
@@ -190,15 +177,9 @@ class ClassVisualization(_ActivationMaximization):
             out = self._frozen_forward(self._probe(hw))
         if out.ndim != 2:
             raise ValueError(f"the model must return N×classes scores, got {tuple(out.shape)}")
-        n_classes = int(out.shape[1])
-        for t in targets:
-            if not 0 <= t < n_classes:
-                raise ValueError(
-                    f"target {t} is out of range: the model has {n_classes} outputs "
-                    f"(valid targets are 0..{n_classes - 1})"
-                )
+        _check_in_range(targets, int(out.shape[1]), "target", "the model's outputs")
         request = _Request(class_logit(targets), targets, p, hw, init)
-        return self._synthesize(request, options)
+        return self._synthesize(request, run_options)
 
     def visualize_facets(
         self,
@@ -280,9 +261,7 @@ class NeuronVisualization(_ActivationMaximization):
         super().__init__(model, mean)
         self.layer = self._layer(layer)
 
-    def visualize(self, *args: Any, **kwargs: Any) -> torch.Tensor:
-        """The images of :meth:`run` (same arguments), ``N×3×H×W`` in [0, 1]."""
-        return self.run(*args, **kwargs).images
+    visualize = ImageSynthesis.images  # the verb: run(...).images
 
     def run(
         self,
@@ -294,13 +273,7 @@ class NeuronVisualization(_ActivationMaximization):
         neuron_only: bool = False,
         size: int | tuple[int, int] = 224,
         init: torch.Tensor | None = None,
-        steps: int | None = None,
-        lr: float | None = None,
-        optimizer: OptimizerSpec | None = None,
-        seed: int | None = DEFAULT_SEED,
-        callbacks: Sequence[Callback] = (),
-        snapshot_steps: Sequence[int] = (),
-        show_progress: bool | None = None,
+        **options: Unpack[SynthesisOptions],
     ) -> SynthesisResult:
         """Maximize channel ``target`` of the layer (a list runs as one batch, one per image).
 
@@ -313,19 +286,14 @@ class NeuronVisualization(_ActivationMaximization):
             neuron_only: maximize one spatial position instead of the channel mean.
             size: image size.
             init: start images in [0, 1].
-            steps: optimizer steps (default: the preset's).
-            lr: step size (default: the preset's).
-            optimizer: optimizer (default: the preset's).
-            seed: seed of the random start and transforms.
-            callbacks: extra ``cb(step, state)``.
-            snapshot_steps: steps at which to keep a copy.
-            show_progress: a progress bar.
+            **options: the common keywords (:class:`~attribkit.optvis.SynthesisOptions`); the preset
+                gives the defaults of ``steps``, ``lr`` and ``optimizer``.
 
         Returns:
             A :class:`~attribkit.optvis.synthesis.SynthesisResult`; ``extras``: ``"targets"``,
             ``"values"`` (the objective on the final images) and ``"preset"``.
         """
-        options = self._options(steps, lr, optimizer, seed, callbacks, snapshot_steps, show_progress)
+        run_options = self._options(options)
         chans = [target] if isinstance(target, int) and not isinstance(target, bool) else target
         if isinstance(chans, (str, bytes)) or not isinstance(chans, Sequence) or not chans:
             raise TypeError(f"target must be a channel index or a list of them, got {target!r}")
@@ -341,18 +309,13 @@ class NeuronVisualization(_ActivationMaximization):
             act = forward_to(self.model, self._probe(hw), [self.layer])[self.layer]
         if act.ndim < 2:
             raise ValueError(f"layer {self.layer} has no channel dimension")
-        n_ch = int(act.shape[1])
-        for c in chans:
-            if not 0 <= c < n_ch:
-                raise ValueError(
-                    f"channel {c} is out of range: {self.layer} has {n_ch} (valid 0..{n_ch - 1})"
-                )
+        _check_in_range(chans, int(act.shape[1]), "channel", f"the channels of {self.layer}")
         chans = list(chans)
         if neuron_only or x is not None or y is not None:
             obj = neuron(self.layer, chans, x=x, y=y)
         else:
             obj = channel(self.layer, chans)
-        return self._synthesize(_Request(obj, chans, p, hw, init), options)
+        return self._synthesize(_Request(obj, chans, p, hw, init), run_options)
 
     def _finish(
         self, request: _Request, runs: list[OptimizationResult]
@@ -361,6 +324,12 @@ class NeuronVisualization(_ActivationMaximization):
         acts = forward_to(self.model, images, [self.layer])
         values = request.objective(ObjectiveContext(images, images, dict(acts)))
         return images, {"targets": request.targets, "values": values, "preset": request.preset}
+
+
+def _check_in_range(values: Sequence[int], n: int, what: str, of: str) -> None:
+    for v in values:
+        if not 0 <= v < n:
+            raise ValueError(f"{what} {v} is out of range: {of} are 0..{n - 1}")
 
 
 def _class_targets(target: object) -> list[int]:

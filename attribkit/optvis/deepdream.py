@@ -10,9 +10,9 @@ upsampled and carried to the next octave, as in the original notebook.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
@@ -20,23 +20,18 @@ from torch import nn
 
 from attribkit._checks import check_image_batch, check_positive_int, check_positive_number
 from attribkit.layers.hooks import LayerRef
-from attribkit.optvis.loop import Callback, OptimizationResult, OptimizerSpec
+from attribkit.optvis.loop import OptimizationResult
 from attribkit.optvis.objectives import Objective, deepdream
 from attribkit.optvis.optim import NormalizedGradient
-from attribkit.optvis.synthesis import (
-    DEFAULT_SEED,
-    ImageSynthesis,
-    Problem,
-    RunOptions,
-    SynthesisResult,
-)
+from attribkit.optvis.synthesis import ImageSynthesis, Problem, RunOptions, SynthesisResult
 from attribkit.optvis.transforms import Jitter
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from attribkit.optvis.synthesis import SynthesisOptions
+
 __all__ = ["DeepDream"]
-
-#: Steps per octave and L1-normalized step size of the original notebook.
-DREAM_STEPS, DREAM_LR = 20, 0.01
-
 
 @dataclass(frozen=True)
 class _Request:
@@ -44,6 +39,15 @@ class _Request:
     sizes: list[tuple[int, int]]
     jitter: int
     objective: Objective
+
+
+def _l1_steps(lr: float) -> Callable[[list[torch.Tensor]], torch.optim.Optimizer]:
+    """The notebook's step: the gradient divided by its mean absolute value, times ``lr``."""
+
+    def build(params: list[torch.Tensor]) -> torch.optim.Optimizer:
+        return NormalizedGradient(params, lr=lr, norm="l1")
+
+    return build
 
 
 def _resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -72,13 +76,14 @@ class DeepDream(ImageSynthesis[_Request]):
         2
     """
 
+    #: Steps per octave and L1-normalized step size of the original notebook.
+    default_steps, default_lr = 20, 0.01
+
     def __init__(self, model: nn.Module, layer: LayerRef) -> None:
         super().__init__(model)
         self.layer = self._layer(layer)
 
-    def dream(self, *args: Any, **kwargs: Any) -> torch.Tensor:
-        """The images of :meth:`run` (same arguments), ``N×C×H×W`` in [0, 1]."""
-        return self.run(*args, **kwargs).images
+    dream = ImageSynthesis.images  # the verb: run(...).images
 
     def run(
         self,
@@ -88,13 +93,7 @@ class DeepDream(ImageSynthesis[_Request]):
         octave_scale: float = 1.4,
         jitter: int = 32,
         objective: Objective | None = None,
-        steps: int | None = None,
-        lr: float | None = None,
-        optimizer: OptimizerSpec | None = None,
-        seed: int | None = DEFAULT_SEED,
-        callbacks: Sequence[Callback] = (),
-        snapshot_steps: Sequence[int] = (),
-        show_progress: bool | None = None,
+        **options: Unpack[SynthesisOptions],
     ) -> SynthesisResult:
         """Dream on ``image``.
 
@@ -105,21 +104,17 @@ class DeepDream(ImageSynthesis[_Request]):
             jitter: random roll of up to ±``jitter`` pixels at each step (0: none).
             objective: replaces the default ``deepdream(layer)`` (e.g. one channel for a guided
                 dream); any :class:`~attribkit.optvis.Objective`.
-            steps: gradient steps per octave (default 20).
-            lr: step size in units of the L1-normalized gradient (default 0.01; pixel range 1).
-            optimizer: replaces the L1-normalized gradient step.
-            seed: jitter seed (octave ``i`` uses ``seed + i``).
-            callbacks: ``cb(step, state)`` in each octave's loop.
-            snapshot_steps: steps within each octave at which to keep the images; they are
-                keyed by the step count over all octaves.
-            show_progress: a progress bar per octave.
+            **options: the common keywords (:class:`~attribkit.optvis.SynthesisOptions`); ``steps``
+                per octave (default 20); ``lr`` in units of the L1-normalized gradient (default
+                0.01); ``optimizer`` replaces that step; octave ``i`` uses ``seed + i``; snapshots
+                are taken in each octave and keyed by the step count over all octaves.
 
         Returns:
             A :class:`~attribkit.optvis.synthesis.SynthesisResult`; ``extras``:
             ``"octave_images"`` (the image at the end of each octave, smallest first) and
             ``"octave_sizes"``. Its ``history`` runs over all octaves.
         """
-        options = self._options(steps, lr, optimizer, seed, callbacks, snapshot_steps, show_progress)
+        run_options = self._options(options)
         image = check_image_batch(image, "image", unit_range=True)
         octaves = check_positive_int(octaves, "octaves")
         scale = check_positive_number(octave_scale, "octave_scale")
@@ -142,25 +137,25 @@ class DeepDream(ImageSynthesis[_Request]):
                 f"{sizes[0][0]}×{sizes[0][1]}; use fewer octaves or a larger image"
             )
         request = _Request(self._to_model(image), sizes, jitter, obj)
-        return self._synthesize(request, options)
+        return self._synthesize(request, run_options)
 
     def _stages(
         self, request: _Request, options: RunOptions, done: list[OptimizationResult]
     ) -> Iterator[Problem]:
-        lr = DREAM_LR if options.lr is None else options.lr
-        steps = DREAM_STEPS if options.steps is None else options.steps
+        lr = self.default_lr if options.lr is None else options.lr
+        steps = self.default_steps if options.steps is None else options.steps
         detail = torch.zeros_like(_resize(request.image, request.sizes[0]))
         for i, size in enumerate(request.sizes):
             base = _resize(request.image, size)
             if done:  # the details the previous octave added, carried up
-                detail = _resize(done[-1].images - _resize(request.image, request.sizes[i - 1]), size)
+                previous = _resize(request.image, request.sizes[i - 1])
+                detail = _resize(done[-1].images - previous, size)
             jit = min(request.jitter, min(size) - 1)
             yield Problem(
                 request.objective,
                 self._pixels((base + detail).clamp(0.0, 1.0)),
                 transforms=Jitter(jit, mode="roll") if jit > 0 else None,
-                steps=DREAM_STEPS,
-                optimizer=lambda ps, lr=lr: NormalizedGradient(ps, lr=lr, norm="l1"),
+                optimizer=_l1_steps(lr),
                 keep="last",
                 desc=f"dream octave {i + 1}/{len(request.sizes)}",
                 seed=options.seed + i,

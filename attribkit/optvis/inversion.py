@@ -15,7 +15,7 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -31,15 +31,14 @@ from attribkit.layers.hooks import LayerRef, forward_to, layer_name
 from attribkit.layers.state import frozen
 from attribkit.models.backbones import default_layers
 from attribkit.optvis.distances import alpha_norm, feature_loss, psnr, total_variation
-from attribkit.optvis.loop import Callback, OptimizationResult, OptimizerSpec
+from attribkit.optvis.loop import OptimizationResult
 from attribkit.optvis.objectives import Objective, ObjectiveContext
-from attribkit.optvis.synthesis import (
-    DEFAULT_SEED,
-    ImageSynthesis,
-    Problem,
-    RunOptions,
-    SynthesisResult,
-)
+from attribkit.optvis.synthesis import ImageSynthesis, Problem, RunOptions, SynthesisResult
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from attribkit.optvis.synthesis import SynthesisOptions
 
 __all__ = [
     "FeatureInversion",
@@ -47,12 +46,7 @@ __all__ = [
     "inversion_sweep",
     "psnr",
     "default_tv_weight",
-    "INVERSION_STEPS",
-    "INVERSION_LR",
 ]
-
-#: Default optimizer steps and Adam learning rate of :class:`FeatureInversion`.
-INVERSION_STEPS, INVERSION_LR = 400, 0.05
 
 
 def default_tv_weight(stride: float) -> float:
@@ -97,6 +91,8 @@ class FeatureInversion(ImageSynthesis[_Request]):
         torch.Size([1])
     """
 
+    default_steps, default_optimizer, default_lr = 400, "adam", 0.05
+
     def __init__(self, model: nn.Module, layer: LayerRef) -> None:
         super().__init__(model)
         self.layer = self._layer(layer)
@@ -109,9 +105,7 @@ class FeatureInversion(ImageSynthesis[_Request]):
                 self.layer
             ]
 
-    def invert(self, *args: Any, **kwargs: Any) -> torch.Tensor:
-        """The images of :meth:`run` (same arguments), ``N×3×H×W`` in [0, 1]."""
-        return self.run(*args, **kwargs).images
+    invert = ImageSynthesis.images  # the verb: run(...).images
 
     def run(
         self,
@@ -123,13 +117,7 @@ class FeatureInversion(ImageSynthesis[_Request]):
         alpha: float = 6.0,
         alpha_weight: float = 0.0,
         init: torch.Tensor | None = None,
-        steps: int | None = None,
-        lr: float | None = None,
-        optimizer: OptimizerSpec | None = None,
-        seed: int | None = DEFAULT_SEED,
-        callbacks: Sequence[Callback] = (),
-        snapshot_steps: Sequence[int] = (),
-        show_progress: bool | None = None,
+        **options: Unpack[SynthesisOptions],
     ) -> SynthesisResult:
         """Find images whose features at the layer match ``target``'s.
 
@@ -143,13 +131,9 @@ class FeatureInversion(ImageSynthesis[_Request]):
             alpha: exponent of the α-norm prior (Mahendran & Vedaldi use 6).
             alpha_weight: weight of the α-norm prior (0 disables).
             init: start image (default: grey plus small noise from ``seed``).
-            steps: optimizer steps (default :data:`INVERSION_STEPS`).
-            lr: learning rate (default :data:`INVERSION_LR` for Adam).
-            optimizer: ``"adam"`` (default) or any spec of :func:`~attribkit.optvis.optimize`.
-            seed: seed of the noise start.
-            callbacks: ``cb(step, state)`` after each step.
-            snapshot_steps: steps at which to keep the images.
-            show_progress: a progress bar.
+            **options: the common keywords (:class:`~attribkit.optvis.SynthesisOptions`); ``steps``
+                default :attr:`default_steps` (400), ``optimizer`` Adam with ``lr``
+                :attr:`default_lr` (0.05).
 
         Returns:
             A :class:`~attribkit.optvis.synthesis.SynthesisResult`; ``extras``:
@@ -160,7 +144,7 @@ class FeatureInversion(ImageSynthesis[_Request]):
             ValueError: features without ``size``, features of the wrong shape for the
                 layer, negative or non-finite weights.
         """
-        options = self._options(steps, lr, optimizer, seed, callbacks, snapshot_steps, show_progress)
+        run_options = self._options(options)
         tvw = None if tv_weight is None else check_non_negative_number(tv_weight, "tv_weight")
         beta = check_positive_number(tv_beta, "tv_beta")
         a = check_positive_number(alpha, "alpha")
@@ -192,7 +176,7 @@ class FeatureInversion(ImageSynthesis[_Request]):
             stride = math.sqrt((hw[0] * hw[1]) / max(probe.shape[-1] * probe.shape[-2], 1))
             tvw = default_tv_weight(stride)
         request = _Request(feats, original, hw, tvw, beta, a, aw, init)
-        return self._synthesize(request, options)
+        return self._synthesize(request, run_options)
 
     def _stages(
         self, request: _Request, options: RunOptions, done: list[OptimizationResult]
@@ -212,9 +196,6 @@ class FeatureInversion(ImageSynthesis[_Request]):
         yield Problem(
             Objective(score, layers=(layer,), name=f"invert {layer}"),
             self._pixels(start),
-            steps=INVERSION_STEPS,
-            optimizer="adam",
-            lr=INVERSION_LR,
             desc=f"invert {layer}",
         )
 

@@ -35,6 +35,7 @@ __all__ = [
     "make_optimizer",
     "OPTIMIZER_NAMES",
     "ImageResult",
+    "model_tensor",
 ]
 
 OptimizerSpec = str | Callable[[list[torch.Tensor]], torch.optim.Optimizer]
@@ -217,7 +218,8 @@ class _Runner:
         return ObjectiveContext(image=image, input=inp, acts=dict(self.acts), output=output)
 
 
-def _model_ref(model: nn.Module) -> torch.Tensor | None:
+def model_tensor(model: nn.Module) -> torch.Tensor | None:
+    """The model's first floating-point parameter or buffer (its device and dtype), if any."""
     for t in model.parameters():
         if t.is_floating_point():
             return t
@@ -303,7 +305,7 @@ def optimize(
             raise TypeError(f"callbacks must be callables cb(step, state), got {type(cb)}")
     for name in objective.layers:
         resolve_layer(model, name)  # unknown names raise with close matches
-    ref = _model_ref(model)
+    ref = model_tensor(model)
     if ref is not None and not isinstance(image_param, LucentParam):
         pref = image_param._ref()
         if pref.device != ref.device or pref.dtype != ref.dtype:

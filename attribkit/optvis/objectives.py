@@ -24,20 +24,23 @@ import torch
 from attribkit.optvis.transforms import gaussian_blur
 
 __all__ = [
+    # the building blocks
     "Objective",
     "ObjectiveContext",
     "as_objective",
-    "blur_penalty",
+    "from_lucent",
+    # what to maximize
     "channel",
+    "neuron",
     "class_logit",
     "class_logprob",
     "deepdream",
     "diversity",
-    "from_lucent",
+    # penalties to subtract
     "l1",
     "l2",
-    "neuron",
     "total_variation",
+    "blur_penalty",
 ]
 
 

@@ -9,20 +9,20 @@ parameterization, transforms and defaults, as :class:`Problem` s) and
 :meth:`ImageSynthesis._finish` (its output images and extras).
 
 Every technique has one verb (``visualize``, ``dream``, ``invert``, ``synthesize``, ``transfer``,
-``perturb``) returning ``N×C×H×W`` images in ``[0, 1]``, and :meth:`~ImageSynthesis.run`, with
-the same arguments, returning a :class:`SynthesisResult` whose ``images`` equal the verb's. The
-common keywords have the same defaults everywhere: ``steps=None``, ``lr=None`` and
-``optimizer=None`` (the technique's own), ``seed=0``, ``callbacks=()``, ``snapshot_steps=()``
-and ``show_progress=None``.
+``perturb``) returning ``N×C×H×W`` images in ``[0, 1]``, and ``run``, with the same arguments,
+returning a :class:`SynthesisResult` whose ``images`` equal the verb's. The common keywords
+(:class:`SynthesisOptions`) are declared once and have the same defaults everywhere
+(:data:`COMMON_DEFAULTS`): ``steps=None``, ``lr=None`` and ``optimizer=None`` (the technique's
+own), ``seed=0``, ``callbacks=()``, ``snapshot_steps=()`` and ``show_progress=None``.
 """
 
 from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypedDict, TypeVar
 
 import torch
 from torch import nn
@@ -41,12 +41,21 @@ from attribkit.optvis.loop import (
     ImageResult,
     OptimizationResult,
     OptimizerSpec,
+    model_tensor,
     optimize,
 )
 from attribkit.optvis.objectives import Objective
 from attribkit.optvis.param import ImageParam, PixelImage
 
-__all__ = ["ImageSynthesis", "SynthesisResult", "Problem", "RunOptions", "DEFAULT_SEED"]
+__all__ = [
+    "ImageSynthesis",
+    "SynthesisResult",
+    "SynthesisOptions",
+    "Problem",
+    "RunOptions",
+    "DEFAULT_SEED",
+    "COMMON_DEFAULTS",
+]
 
 #: The default ``seed`` of every synthesis method: the same call gives the same images.
 DEFAULT_SEED = 0
@@ -83,6 +92,43 @@ class SynthesisResult(ImageResult):
     extras: dict[str, Any] = field(default_factory=dict)
 
 
+class SynthesisOptions(TypedDict, total=False):
+    """The common keywords of every synthesis verb and ``run`` (defaults in
+    :data:`COMMON_DEFAULTS`; ``None`` means the technique's own).
+
+    Attributes:
+        steps: optimizer steps (DeepDream: per octave).
+        lr: step size / learning rate.
+        optimizer: ``"adam"``, ``"sgd"``, ``"lbfgs"``, ``"normalized"`` or a callable
+            ``params -> torch.optim.Optimizer`` (see :func:`~attribkit.optvis.optimize`).
+        seed: seed of the random start and the transforms; ``None`` draws a fresh one
+            (recorded in the result). Local generators only: the global RNG is not touched.
+        callbacks: ``cb(step, state)`` after each step; raise ``StopIteration`` to stop early.
+        snapshot_steps: steps at which to keep a copy of the images (0 = the start).
+        show_progress: a progress bar; ``None`` draws one on a terminal or in a notebook.
+    """
+
+    steps: int | None
+    lr: float | None
+    optimizer: OptimizerSpec | None
+    seed: int | None
+    callbacks: Sequence[Callback]
+    snapshot_steps: Sequence[int]
+    show_progress: bool | None
+
+
+#: The defaults of the common keywords, the same for every technique.
+COMMON_DEFAULTS: dict[str, Any] = {
+    "steps": None,
+    "lr": None,
+    "optimizer": None,
+    "seed": DEFAULT_SEED,
+    "callbacks": (),
+    "snapshot_steps": (),
+    "show_progress": None,
+}
+
+
 @dataclass(frozen=True)
 class RunOptions:
     """The common keywords of every verb, checked (``None`` means the technique's default)."""
@@ -104,9 +150,11 @@ class Problem:
         objective: the score to maximize.
         param: the parameterization (its start built by the technique from ``init``/``seed``).
         transforms: applied to the image before the model, ``t(x, generator)``.
-        steps: the technique's default number of steps.
-        optimizer: its default optimizer.
-        lr: its default learning rate (``None``: the optimizer's).
+        steps: this problem's default number of steps (``None``: the class's
+            ``default_steps``).
+        optimizer: its default optimizer (``None``: the class's ``default_optimizer``).
+        lr: its default learning rate (``None``: the class's ``default_lr``, else the
+            optimizer's).
         callbacks: the technique's own per-step callbacks, run before the caller's.
         keep: ``"best"`` or ``"last"`` images.
         desc: the progress-bar label.
@@ -117,8 +165,8 @@ class Problem:
     objective: Objective
     param: ImageParam
     transforms: Callable[..., torch.Tensor] | None = None
-    steps: int = 256
-    optimizer: OptimizerSpec = "adam"
+    steps: int | None = None
+    optimizer: OptimizerSpec | None = None
     lr: float | None = None
     callbacks: Sequence[Callback] = ()
     keep: str = "best"
@@ -135,7 +183,16 @@ class ImageSynthesis(Generic[Request]):
         model: the network (images in [0, 1]; normalization inside the model). It is only
             read: it runs in eval mode and its mode, buffers, ``requires_grad`` and ``.grad``
             are restored on every exit path.
+
+    Attributes:
+        default_steps: the technique's number of steps when ``steps`` is not given.
+        default_optimizer: its optimizer when ``optimizer`` is not given.
+        default_lr: its learning rate (``None``: the optimizer's own default).
     """
+
+    default_steps: ClassVar[int] = 256
+    default_optimizer: ClassVar[str] = "adam"
+    default_lr: ClassVar[float | None] = None
 
     def __init__(self, model: nn.Module) -> None:
         if not isinstance(model, nn.Module):
@@ -144,6 +201,13 @@ class ImageSynthesis(Generic[Request]):
                 "itself (e.g. attribkit.efficientnet_lite0())"
             )
         self.model = model
+
+    def images(self, *args: Any, **kwargs: Any) -> torch.Tensor:
+        """``run(*args, **kwargs).images``, ``N×C×H×W`` in [0, 1]: each technique's verb
+        (``visualize``, ``dream``, ``invert``, ``synthesize``, ``transfer``, ``perturb``) is
+        this method under its own name, so that it equals ``run().images`` by construction."""
+        result: SynthesisResult = self.run(*args, **kwargs)  # type: ignore[attr-defined]
+        return result.images
 
     # -- what the base offers the techniques -----------------------------------------------
     @property
@@ -157,13 +221,8 @@ class ImageSynthesis(Generic[Request]):
         return self._reference().dtype
 
     def _reference(self) -> torch.Tensor:
-        for t in self.model.parameters():
-            if t.is_floating_point():
-                return t
-        for t in self.model.buffers():
-            if t.is_floating_point():
-                return t
-        return torch.zeros(())
+        ref = model_tensor(self.model)
+        return torch.zeros(()) if ref is None else ref
 
     def _layer(self, layer: LayerRef) -> str:
         """The dotted name of ``layer`` (unknown names raise with close matches)."""
@@ -172,7 +231,9 @@ class ImageSynthesis(Generic[Request]):
     def _layers(self, layers: Sequence[LayerRef], what: str) -> list[str]:
         """Dotted names of a sequence of layers; a single name or module is refused."""
         if isinstance(layers, (str, nn.Module)):
-            raise TypeError(f"{what} must be a sequence of layers, e.g. [{layers!r}], not one layer")
+            raise TypeError(
+                f"{what} must be a sequence of layers, e.g. [{layers!r}], not one layer"
+            )
         if not isinstance(layers, Sequence):
             raise TypeError(f"{what} must be a list of layer names, got {type(layers).__name__}")
         return [self._layer(x) for x in layers]
@@ -181,17 +242,20 @@ class ImageSynthesis(Generic[Request]):
         """``x`` detached, on the model's device and in its dtype."""
         return x.detach().to(device=self.device, dtype=self.dtype)
 
-    def _options(
-        self,
-        steps: int | None,
-        lr: float | None,
-        optimizer: OptimizerSpec | None,
-        seed: int | None,
-        callbacks: Sequence[Callback],
-        snapshot_steps: Sequence[int],
-        show_progress: bool | None,
-    ) -> RunOptions:
-        """Check the common keywords (before anything touches the model)."""
+    def _options(self, options: Mapping[str, Any]) -> RunOptions:
+        """Check the common keywords (before anything touches the model); an unknown one is
+        refused with the list of those the verb takes."""
+        unknown = sorted(set(options) - set(COMMON_DEFAULTS))
+        if unknown:
+            known = ", ".join(COMMON_DEFAULTS)
+            raise TypeError(
+                f"{type(self).__name__} got an unexpected keyword argument {unknown[0]!r}; "
+                f"the common keywords are {known} (plus the technique's own, see run())"
+            )
+        given = {**COMMON_DEFAULTS, **options}
+        steps, lr, optimizer = given["steps"], given["lr"], given["optimizer"]
+        callbacks, snapshot_steps = given["callbacks"], given["snapshot_steps"]
+        show_progress = given["show_progress"]
         if steps is not None:
             check_positive_int(steps, "steps")
         if lr is not None:
@@ -202,7 +266,7 @@ class ImageSynthesis(Generic[Request]):
                     f"optimizer must be one of {sorted(OPTIMIZER_NAMES)} or a callable "
                     f"(params) -> torch.optim.Optimizer, got {optimizer!r}"
                 )
-        checked_seed = check_seed(seed)
+        checked_seed = check_seed(given["seed"])
         if callable(callbacks) or not isinstance(callbacks, (list, tuple)):
             raise TypeError(
                 f"callbacks must be a list of callables cb(step, state), got "
@@ -308,12 +372,12 @@ class ImageSynthesis(Generic[Request]):
         )
 
     def _optimize(self, problem: Problem, options: RunOptions) -> OptimizationResult:
-        steps = options.steps if options.steps is not None else problem.steps
+        steps = next(s for s in (options.steps, problem.steps, self.default_steps) if s)
         if options.optimizer is not None:
             optimizer, lr = options.optimizer, options.lr
         else:
-            optimizer = problem.optimizer
-            lr = options.lr if options.lr is not None else problem.lr
+            optimizer = problem.optimizer or self.default_optimizer
+            lr = next((v for v in (options.lr, problem.lr, self.default_lr) if v), None)
         res = optimize(
             self.model,
             problem.objective,

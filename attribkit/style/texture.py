@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -28,14 +28,15 @@ from attribkit._checks import (
 from attribkit.layers.hooks import LayerRef
 from attribkit.models.backbones import default_layers
 from attribkit.optvis import ImageSynthesis, OptimizationResult, Problem, SynthesisResult
-from attribkit.optvis.loop import Callback, OptimizerSpec
-from attribkit.optvis.synthesis import DEFAULT_SEED, RunOptions
+from attribkit.optvis.synthesis import RunOptions
 from attribkit.style.losses import PerceptualLoss
 
-__all__ = ["TextureSynthesis", "texture_layer_sweep", "is_grayscale", "TEXTURE_STEPS"]
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
-#: Default L-BFGS steps of :class:`TextureSynthesis`.
-TEXTURE_STEPS = 200
+    from attribkit.optvis import SynthesisOptions
+
+__all__ = ["TextureSynthesis", "texture_layer_sweep", "is_grayscale"]
 
 
 def is_grayscale(image: torch.Tensor, tol: float = 2.0 / 255) -> bool:
@@ -92,6 +93,8 @@ class TextureSynthesis(ImageSynthesis[_Request]):
         torch.Size([1, 3, 8, 12])
     """
 
+    default_steps, default_optimizer = 200, "lbfgs"
+
     def __init__(
         self,
         model: nn.Module,
@@ -113,19 +116,7 @@ class TextureSynthesis(ImageSynthesis[_Request]):
         self.layer_weights = dict(layer_weights or {})
         self._loss()  # validate names, weights and pad early
 
-    def _loss(self) -> PerceptualLoss:
-        return PerceptualLoss(
-            self.model,
-            [],
-            self.layers,
-            style_weight=1.0,
-            layer_weights=self.layer_weights,
-            pad=self.pad,
-        )
-
-    def synthesize(self, *args: Any, **kwargs: Any) -> torch.Tensor:
-        """The images of :meth:`run` (same arguments), ``n×3×H×W`` in [0, 1]."""
-        return self.run(*args, **kwargs).images
+    synthesize = ImageSynthesis.images  # the verb: run(...).images
 
     def run(
         self,
@@ -136,13 +127,7 @@ class TextureSynthesis(ImageSynthesis[_Request]):
         tv_weight: float = 0.0,
         grayscale: bool | None = None,
         init: torch.Tensor | None = None,
-        steps: int | None = None,
-        lr: float | None = None,
-        optimizer: OptimizerSpec | None = None,
-        seed: int | None = DEFAULT_SEED,
-        callbacks: Sequence[Callback] = (),
-        snapshot_steps: Sequence[int] = (),
-        show_progress: bool | None = None,
+        **options: Unpack[SynthesisOptions],
     ) -> SynthesisResult:
         """Synthesize ``n`` textures of ``size`` that share ``texture``'s Gram matrices.
 
@@ -154,20 +139,15 @@ class TextureSynthesis(ImageSynthesis[_Request]):
             grayscale: optimize one channel shown as grey (default: when the texture is
                 grayscale, see :func:`is_grayscale`).
             init: a ``[0, 1]`` start image of the output size (default: noise from ``seed``).
-            steps: optimizer steps (default :data:`TEXTURE_STEPS`).
-            lr: learning rate (default: the optimizer's; Adam wants about 0.02).
-            optimizer: ``"lbfgs"`` (default), ``"adam"`` or any spec of
-                :func:`~attribkit.optvis.optimize`.
-            seed: seed of the noise start.
-            callbacks: ``cb(step, state)`` after each step.
-            snapshot_steps: steps at which to keep the images.
-            show_progress: a progress bar.
+            **options: the common keywords (:class:`~attribkit.optvis.SynthesisOptions`); ``steps``
+                default :attr:`default_steps` (200), ``optimizer`` L-BFGS (Adam wants ``lr`` about
+                0.02).
 
         Returns:
             A :class:`~attribkit.optvis.SynthesisResult` with ``n×3×H×W`` textures;
             ``extras["style_loss"]``: the final normalized Gram loss per texture.
         """
-        options = self._options(steps, lr, optimizer, seed, callbacks, snapshot_steps, show_progress)
+        run_options = self._options(options)
         texture = check_image_batch(texture, "texture", unit_range=True)
         if texture.shape[0] != 1:
             raise ValueError(f"give one texture (1×C×h×w), got a batch of {texture.shape[0]}")
@@ -188,7 +168,18 @@ class TextureSynthesis(ImageSynthesis[_Request]):
         loss.set_style(_phase_crops(rgb, self.shift))  # the Gram target averages both phases
         if not self.shift and tw:
             loss.tv_weight = tw
-        return self._synthesize(_Request(loss, (int(h), int(w)), n, gray, tw, init), options)
+        return self._synthesize(_Request(loss, (int(h), int(w)), n, gray, tw, init), run_options)
+
+    def _loss(self) -> PerceptualLoss:
+        return PerceptualLoss(
+            self.model,
+            [],
+            self.layers,
+            style_weight=1.0,
+            layer_weights=self.layer_weights,
+            pad=self.pad,
+        )
+
 
     def _stages(
         self, request: _Request, options: RunOptions, done: list[OptimizationResult]
@@ -211,8 +202,6 @@ class TextureSynthesis(ImageSynthesis[_Request]):
             loss.objective(fold=fold, tv_weight=request.tv_weight if fold > 1 else 0.0),
             self._pixels(start),
             transforms=transforms,
-            steps=TEXTURE_STEPS,
-            optimizer="lbfgs",
             desc="texture",
         )
 

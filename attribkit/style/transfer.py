@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -32,8 +32,7 @@ from attribkit.optvis import (
     Problem,
     SynthesisResult,
 )
-from attribkit.optvis.loop import Callback, OptimizerSpec
-from attribkit.optvis.synthesis import DEFAULT_SEED, RunOptions
+from attribkit.optvis.synthesis import RunOptions
 from attribkit.style.color import (
     luminance,
     match_color,
@@ -43,10 +42,13 @@ from attribkit.style.color import (
 )
 from attribkit.style.losses import PerceptualLoss
 
-__all__ = ["StyleTransfer", "as_rgb", "STYLE_STEPS"]
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
-#: Default L-BFGS steps of :class:`StyleTransfer`.
-STYLE_STEPS = 300
+    from attribkit.optvis import SynthesisOptions
+
+__all__ = ["StyleTransfer", "as_rgb"]
+
 _COLOR_MODES = (None, "luminance", "histogram", "linear")
 
 
@@ -101,6 +103,8 @@ class StyleTransfer(ImageSynthesis[_Request]):
         torch.Size([1, 3, 16, 16])
     """
 
+    default_steps, default_optimizer = 300, "lbfgs"
+
     def __init__(
         self,
         model: nn.Module,
@@ -123,21 +127,7 @@ class StyleTransfer(ImageSynthesis[_Request]):
         self.pad = pad
         self._loss(1.0, 1.0, 0.0)  # fail early on bad layer_weights or pad
 
-    def _loss(self, content_weight: float, style_weight: float, tv_weight: float) -> PerceptualLoss:
-        return PerceptualLoss(
-            self.model,
-            self.content_layers,
-            self.style_layers,
-            content_weight=content_weight,
-            style_weight=style_weight,
-            tv_weight=tv_weight,
-            layer_weights=self.layer_weights,
-            pad=self.pad,
-        )
-
-    def transfer(self, *args: Any, **kwargs: Any) -> torch.Tensor:
-        """The images of :meth:`run` (same arguments), ``N×3×H×W`` in [0, 1]."""
-        return self.run(*args, **kwargs).images
+    transfer = ImageSynthesis.images  # the verb: run(...).images
 
     def run(
         self,
@@ -151,13 +141,7 @@ class StyleTransfer(ImageSynthesis[_Request]):
         style_scale: float = 1.0,
         init: str | torch.Tensor = "content",
         preserve_color: str | None = None,
-        steps: int | None = None,
-        lr: float | None = None,
-        optimizer: OptimizerSpec | None = None,
-        seed: int | None = DEFAULT_SEED,
-        callbacks: Sequence[Callback] = (),
-        snapshot_steps: Sequence[int] = (),
-        show_progress: bool | None = None,
+        **options: Unpack[SynthesisOptions],
     ) -> SynthesisResult:
         """Render ``content`` in the style of ``style``.
 
@@ -175,14 +159,9 @@ class StyleTransfer(ImageSynthesis[_Request]):
             preserve_color: ``None``; ``"luminance"`` (transfer on luminance only, colours
                 of the content kept); ``"histogram"`` (the style image's colour histograms
                 are first matched to the content's); ``"linear"`` (mean/covariance match).
-            steps: optimizer steps (default :data:`STYLE_STEPS`).
-            lr: learning rate (default: the optimizer's; Adam wants about 0.02).
-            optimizer: ``"lbfgs"`` (default), ``"adam"`` or any spec of
-                :func:`~attribkit.optvis.optimize`.
-            seed: seed of the noise start.
-            callbacks: ``cb(step, state)`` after each step.
-            snapshot_steps: steps at which to keep the images.
-            show_progress: a progress bar.
+            **options: the common keywords (:class:`~attribkit.optvis.SynthesisOptions`); ``steps``
+                default :attr:`default_steps` (300), ``optimizer`` L-BFGS (Adam wants ``lr`` about
+                0.02).
 
         Returns:
             A :class:`~attribkit.optvis.SynthesisResult`; ``extras``: the weighted final
@@ -192,7 +171,7 @@ class StyleTransfer(ImageSynthesis[_Request]):
             ValueError: images of the wrong shape or channels, no positive weight,
                 unknown ``preserve_color`` or ``init``.
         """
-        options = self._options(steps, lr, optimizer, seed, callbacks, snapshot_steps, show_progress)
+        run_options = self._options(options)
         content = self._to_model(as_rgb(content, "content"))
         styles = [style] if isinstance(style, torch.Tensor) else list(style)
         if not styles:
@@ -221,11 +200,12 @@ class StyleTransfer(ImageSynthesis[_Request]):
                 torch.cat([match(s[i : i + 1], original[:1]) for i in range(len(s))])
                 for s in styles
             ]
-        start = self._start_image(init, content, options.seed)
+        start = self._start_image(init, content, run_options.seed)
         loss = self._loss(cw, sw, tw)
         loss.set_content(content)
         loss.set_style(styles, weights=style_weights, scale=scale)
-        return self._synthesize(_Request(loss, content, original, start, preserve_color), options)
+        request = _Request(loss, content, original, start, preserve_color)
+        return self._synthesize(request, run_options)
 
     def _start_image(self, init: object, content: torch.Tensor, seed: int) -> torch.Tensor:
         if isinstance(init, torch.Tensor):
@@ -242,6 +222,18 @@ class StyleTransfer(ImageSynthesis[_Request]):
             return self._start(None, content.shape, seed, noise="uniform", scale=1.0)
         raise ValueError(f"init must be 'content', 'noise' or an image tensor, got {init!r}")
 
+    def _loss(self, content_weight: float, style_weight: float, tv_weight: float) -> PerceptualLoss:
+        return PerceptualLoss(
+            self.model,
+            self.content_layers,
+            self.style_layers,
+            content_weight=content_weight,
+            style_weight=style_weight,
+            tv_weight=tv_weight,
+            layer_weights=self.layer_weights,
+            pad=self.pad,
+        )
+
     def _stages(
         self, request: _Request, options: RunOptions, done: list[OptimizationResult]
     ) -> Iterator[Problem]:
@@ -250,8 +242,6 @@ class StyleTransfer(ImageSynthesis[_Request]):
             loss.objective(name="style transfer"),
             self._pixels(request.start),
             transforms=lambda x, _g: loss.pad_input(x),
-            steps=STYLE_STEPS,
-            optimizer="lbfgs",
             desc="style transfer",
         )
 

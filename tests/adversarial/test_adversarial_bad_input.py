@@ -56,7 +56,7 @@ ROWS = [
         ],
         valid=[
             Valid("image overshooting by rounding", lambda: _fool(_overshoot()), _in_range),
-            Valid("target as a tensor, untargeted batch", lambda: _fool(_x(2), torch.tensor([1, 2])),
+            Valid("target as a tensor", lambda: _fool(_x(2), torch.tensor([1, 2])),
                   _in_range),
         ],
     ),

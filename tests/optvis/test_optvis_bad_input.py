@@ -44,8 +44,8 @@ def _nan_photo() -> torch.Tensor:
     return x
 
 
-def _cv(**kw: object) -> object:
-    return ClassVisualization(NET).visualize(1, **{"size": 12, **FAST, **kw})  # type: ignore[arg-type]
+def _cv(target: object = 1, **kw: object) -> object:
+    return ClassVisualization(NET).visualize(target, **{"size": 12, **FAST, **kw})  # type: ignore[arg-type]
 
 
 def _nv(**kw: object) -> object:
@@ -79,8 +79,7 @@ ROWS = [
                 "nn.Module"),
             Bad("fractional target", lambda: ClassVisualization(NET).visualize(1.5, size=12),  # type: ignore[arg-type]
                 TypeError, "whole class index"),
-            Bad("target out of range", lambda: ClassVisualization(NET).visualize(7, size=12, **FAST),
-                ValueError, "out of range"),
+            Bad("target out of range", lambda: _cv(target=7), ValueError, "out of range"),
             Bad("size 0", lambda: _cv(size=0), ValueError, "size must be a positive"),
             Bad("negative size", lambda: _cv(size=(-3, 8)), ValueError, "size must be a positive"),
             Bad("steps 0", lambda: _cv(steps=0), ValueError, "steps must be a positive"),

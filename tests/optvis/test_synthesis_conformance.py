@@ -29,8 +29,10 @@ from attribkit.optvis import (
     ImageSynthesis,
     NeuronVisualization,
     OptimizationState,
+    SynthesisOptions,
     SynthesisResult,
 )
+from attribkit.optvis.synthesis import COMMON_DEFAULTS
 from attribkit.style import StyleTransfer, TextureSynthesis
 from attribkit.testing import snapshot_world
 
@@ -147,10 +149,12 @@ def test_common_keywords_and_callbacks(case: Case) -> None:
     assert res.seed == 7 and {0, 2} <= set(res.snapshots)
     other = _call(case, tech, inputs, seed=8, steps=4, lr=0.01, optimizer="adam")
     assert tuple(other.shape) == case.shape
+    # the common keywords are declared once (SynthesisOptions, COMMON_DEFAULTS) for every run
     run_params = inspect.signature(tech.run).parameters  # type: ignore[attr-defined]
-    for name, default in COMMON.items():
-        assert name in run_params, f"{case.name}.run has no {name!r}"
-        assert run_params[name].default == default, f"{case.name}.run: {name} default"
+    assert run_params["options"].kind is inspect.Parameter.VAR_KEYWORD
+    assert set(SynthesisOptions.__annotations__) == set(COMMON) and COMMON_DEFAULTS == COMMON
+    with pytest.raises(TypeError, match="unexpected keyword argument 'stepz'"):
+        _call(case, tech, inputs, stepz=3)
     if case.has_target:
         assert "target" in run_params
 

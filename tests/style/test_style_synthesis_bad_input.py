@@ -69,7 +69,8 @@ ROWS = [
                 "at least one style layer"),
             Bad("unknown layer", lambda: StyleTransfer(NET, ["3"], ["conv9"]), ValueError,
                 "does not exist"),
-            Bad("negative pad", lambda: StyleTransfer(NET, ["3"], ["1"], pad=-1), ValueError, "pad"),
+            Bad("negative pad", lambda: StyleTransfer(NET, ["3"], ["1"], pad=-1), ValueError,
+                "pad"),
             Bad("weight for an unused layer", lambda: StyleTransfer(
                 NET, ["3"], ["1"], layer_weights={"2": 1.0}), ValueError, "not in use"),
             Bad("NaN layer weight", lambda: StyleTransfer(
@@ -169,7 +170,7 @@ ROWS = [
             Bad("None", lambda: gram_matrix(None), TypeError, "tensor"),  # type: ignore[arg-type]
         ],
         valid=[
-            Valid("float64 features", lambda: gram_matrix(torch.ones(1, 2, 3, 3, dtype=torch.float64)),
+            Valid("float64 features", lambda: gram_matrix(torch.ones(1, 2, 3, 3).double()),
                   lambda g: None if g.dtype == torch.float64 else pytest.fail("dtype")),
         ],
     ),

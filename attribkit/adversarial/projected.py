@@ -52,7 +52,7 @@ class ProjectedImage(ImageParam):
         >>> p = ProjectedImage(torch.full((1, 3, 4, 4), 0.5), 0.1)
         >>> with torch.no_grad():
         ...     _ = p.pixels.add_(1.0)
-        >>> p.post_step(); round(float(p().max()), 4)
+        >>> p.post_step(); round(float(p().detach().max()), 4)
         0.6
     """
 

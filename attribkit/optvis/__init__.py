@@ -27,17 +27,13 @@ from attribkit.optvis.objectives import (
     Objective,
     ObjectiveContext,
     as_objective,
-    blur_penalty,
     channel,
     class_logit,
     class_logprob,
     deepdream,
     diversity,
     from_lucent,
-    l1,
-    l2,
     neuron,
-    total_variation,
 )
 from attribkit.optvis.optim import NormalizedGradient
 from attribkit.optvis.param import (
@@ -49,6 +45,7 @@ from attribkit.optvis.param import (
     as_param,
     image_param,
 )
+from attribkit.optvis.penalties import blur_penalty, l1, l2, total_variation
 from attribkit.optvis.presets import PRESETS, Preset, yosinski_regularizer
 from attribkit.optvis.synthesis import (
     ImageSynthesis,

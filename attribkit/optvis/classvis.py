@@ -21,15 +21,9 @@ from attribkit.layers.hooks import LayerRef
 from attribkit.models.normalize import IMAGENET_MEAN
 from attribkit.optvis.facets import multifaceted_init
 from attribkit.optvis.loop import Callback, OptimizationResult
-from attribkit.optvis.objectives import (
-    Objective,
-    ObjectiveContext,
-    channel,
-    class_logit,
-    l2,
-    neuron,
-)
+from attribkit.optvis.objectives import Objective, ObjectiveContext, channel, class_logit, neuron
 from attribkit.optvis.param import image_param
+from attribkit.optvis.penalties import l2
 from attribkit.optvis.presets import Preset, resolve_preset, yosinski_regularizer
 from attribkit.optvis.synthesis import ImageSynthesis, Problem, RunOptions, SynthesisResult
 from attribkit.optvis.transforms import Jitter, Transform, standard_transforms
@@ -170,6 +164,7 @@ class ClassVisualization(_ActivationMaximization):
             transforms), ``"logits"`` and ``"preset"``.
         """
         run_options = self._options(options)
+        init = self._checked_init(init)
         targets = _class_targets(target)
         p = resolve_preset(preset)
         hw = check_size(size)
@@ -294,6 +289,7 @@ class NeuronVisualization(_ActivationMaximization):
             ``"values"`` (the objective on the final images) and ``"preset"``.
         """
         run_options = self._options(options)
+        init = self._checked_init(init)
         chans = [target] if isinstance(target, int) and not isinstance(target, bool) else target
         if isinstance(chans, (str, bytes)) or not isinstance(chans, Sequence) or not chans:
             raise TypeError(f"target must be a channel index or a list of them, got {target!r}")

@@ -145,6 +145,7 @@ class FeatureInversion(ImageSynthesis[_Request]):
                 layer, negative or non-finite weights.
         """
         run_options = self._options(options)
+        init = self._checked_init(init)
         tvw = None if tv_weight is None else check_non_negative_number(tv_weight, "tv_weight")
         beta = check_positive_number(tv_beta, "tv_beta")
         a = check_positive_number(alpha, "alpha")

@@ -294,6 +294,11 @@ class ImageSynthesis(Generic[Request]):
             show_progress=show_progress,
         )
 
+    @staticmethod
+    def _checked_init(init: object) -> torch.Tensor | None:
+        """``init`` checked as an image batch in [0, 1] (before anything runs), or ``None``."""
+        return None if init is None else check_image_batch(init, "init", unit_range=True)
+
     def _start(
         self,
         init: torch.Tensor | None,

@@ -148,6 +148,7 @@ class TextureSynthesis(ImageSynthesis[_Request]):
             ``extras["style_loss"]``: the final normalized Gram loss per texture.
         """
         run_options = self._options(options)
+        init = self._checked_init(init)
         texture = check_image_batch(texture, "texture", unit_range=True)
         if texture.shape[0] != 1:
             raise ValueError(f"give one texture (1×C×h×w), got a batch of {texture.shape[0]}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import torch
 
+from attribkit._checks import check_positive_number
 from attribkit.optvis.objectives import Objective, ObjectiveContext, check_layer_name
 from attribkit.optvis.transforms import gaussian_blur
 
@@ -66,8 +67,7 @@ def total_variation(layer: str | None = None, beta: float = 1.0) -> Objective:
         tensor([1.])
     """
     layers = () if layer is None else (check_layer_name(layer),)
-    if beta <= 0:
-        raise ValueError(f"beta must be > 0, got {beta}")
+    beta = check_positive_number(beta, "beta")
 
     def fn(ctx: ObjectiveContext) -> torch.Tensor:
         x = _source(ctx, layer)
@@ -90,8 +90,7 @@ def blur_penalty(sigma: float = 0.5) -> Objective:
         >>> float(blur_penalty()(ObjectiveContext(x, x))) < 1e-9  # a flat image is already smooth
         True
     """
-    if sigma <= 0:
-        raise ValueError(f"sigma must be > 0, got {sigma}")
+    sigma = check_positive_number(sigma, "sigma")
 
     def fn(ctx: ObjectiveContext) -> torch.Tensor:
         x = ctx.image

@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 
+from attribkit._checks import check_non_negative_number, check_positive_int, check_positive_number
 from attribkit.optvis.loop import OptimizationState
 from attribkit.optvis.param import PixelImage
 from attribkit.optvis.transforms import gaussian_blur
@@ -64,6 +65,18 @@ class Preset:
     contrib_pct: float = 0.0
     jitter: int = 0
     lucent_transforms: bool = False
+
+    def __post_init__(self) -> None:
+        check_positive_number(self.lr, "lr")
+        check_positive_int(self.steps, "steps")
+        check_positive_int(self.blur_every, "blur_every")
+        for name in ("l2_weight", "decay", "blur_sigma", "norm_pct", "contrib_pct"):
+            check_non_negative_number(getattr(self, name), name)
+        for name in ("decay", "norm_pct", "contrib_pct"):
+            if getattr(self, name) >= 1:
+                raise ValueError(f"{name} must lie in [0, 1), got {getattr(self, name)}")
+        if isinstance(self.jitter, bool) or not isinstance(self.jitter, int) or self.jitter < 0:
+            raise ValueError(f"jitter must be a non-negative int, got {self.jitter!r}")
 
     def replace(self, **changes: Any) -> Preset:
         """A copy with some fields changed: ``PRESETS["yosinski"].replace(steps=100)``."""

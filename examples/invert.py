@@ -25,7 +25,7 @@ def main() -> None:
     args = parser.parse_args()
     out = Path(args.out)
     model = efficientnet_lite0()
-    size, steps = (96, 40) if args.quick else (224, FeatureInversion.default_steps)
+    size, steps = (96, 100) if args.quick else (224, FeatureInversion.default_steps)
     layers = default_layers(model, "inversion")  # stem activation, _blocks.2, 5, 10, 15
     photos = ["chelsea"]
     for name in photos:

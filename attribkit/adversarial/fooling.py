@@ -190,7 +190,9 @@ class FoolingImage(ImageSynthesis[_Request]):
     """
 
     default_steps = 100
-    perturb = ImageSynthesis.images  # the verb: run(...).images
+    perturb = ImageSynthesis.images
+    """The verb: ``run(...).images`` with the same arguments as :meth:`run`, ``N×C×H×W`` in
+    [0, 1]."""
 
     def run(
         self,

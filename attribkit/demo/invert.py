@@ -18,7 +18,7 @@ def run(ctx: DemoContext, section: Section) -> None:
         "whose weight grows with the layer's stride (Mahendran & Vedaldi 2015). Shallow layers "
         "give the photo back; deep ones keep the layout and the parts that matter to the class."
     )
-    size, steps = (96, 40) if ctx.quick else (224, None)
+    size, steps = (96, 100) if ctx.quick else (224, None)
     layers = list(default_layers(ctx.model, "inversion"))
     if ctx.quick:  # the stem, one middle and one deep layer
         layers = [layers[0], layers[1], layers[-2]] if len(layers) > 3 else layers

@@ -134,7 +134,9 @@ class ClassVisualization(_ActivationMaximization):
         torch.Size([2])
     """
 
-    visualize = ImageSynthesis.images  # the verb: run(...).images
+    visualize = ImageSynthesis.images
+    """The verb: ``run(...).images`` with the same arguments as :meth:`run`, ``N×C×H×W`` in
+    [0, 1]."""
 
     def run(
         self,
@@ -256,7 +258,9 @@ class NeuronVisualization(_ActivationMaximization):
         super().__init__(model, mean)
         self.layer = self._layer(layer)
 
-    visualize = ImageSynthesis.images  # the verb: run(...).images
+    visualize = ImageSynthesis.images
+    """The verb: ``run(...).images`` with the same arguments as :meth:`run`, ``N×C×H×W`` in
+    [0, 1]."""
 
     def run(
         self,

@@ -83,7 +83,9 @@ class DeepDream(ImageSynthesis[_Request]):
         super().__init__(model)
         self.layer = self._layer(layer)
 
-    dream = ImageSynthesis.images  # the verb: run(...).images
+    dream = ImageSynthesis.images
+    """The verb: ``run(...).images`` with the same arguments as :meth:`run`, ``N×C×H×W`` in
+    [0, 1]."""
 
     def run(
         self,

@@ -62,7 +62,7 @@ INVERSION_DEFAULTS: dict[int, tuple[float, float]] = {
     4: (6.0, 0.02),
     8: (24.0, 0.05),
     16: (64.0, 0.05),
-    32: (200.0, 0.02),
+    32: (400.0, 0.02),
 }
 
 
@@ -72,7 +72,7 @@ def inversion_defaults(stride: float) -> tuple[float, float]:
 
     Examples:
         >>> inversion_defaults(4), inversion_defaults(28)
-        ((6.0, 0.02), (200.0, 0.02))
+        ((6.0, 0.02), (400.0, 0.02))
     """
     s = max(float(stride), 1.0)
     key = min(INVERSION_DEFAULTS, key=lambda k: abs(math.log2(k) - math.log2(s)))
@@ -135,7 +135,9 @@ class FeatureInversion(ImageSynthesis[_Request]):
                 self.layer
             ]
 
-    invert = ImageSynthesis.images  # the verb: run(...).images
+    invert = ImageSynthesis.images
+    """The verb: ``run(...).images`` with the same arguments as :meth:`run`, ``N×C×H×W`` in
+    [0, 1]."""
 
     def run(
         self,

@@ -116,7 +116,9 @@ class TextureSynthesis(ImageSynthesis[_Request]):
         self.layer_weights = dict(layer_weights or {})
         self._loss()  # validate names, weights and pad early
 
-    synthesize = ImageSynthesis.images  # the verb: run(...).images
+    synthesize = ImageSynthesis.images
+    """The verb: ``run(...).images`` with the same arguments as :meth:`run`, ``N×C×H×W`` in
+    [0, 1]."""
 
     def run(
         self,

@@ -127,7 +127,9 @@ class StyleTransfer(ImageSynthesis[_Request]):
         self.pad = pad
         self._loss(1.0, 1.0, 0.0)  # fail early on bad layer_weights or pad
 
-    transfer = ImageSynthesis.images  # the verb: run(...).images
+    transfer = ImageSynthesis.images
+    """The verb: ``run(...).images`` with the same arguments as :meth:`run`, ``N×C×H×W`` in
+    [0, 1]."""
 
     def run(
         self,

@@ -52,7 +52,8 @@ def preserve_state(model: nn.Module, *, buffers: bool = True) -> Iterator[nn.Mod
         with torch.no_grad():
             for m, name, b, value in saved:
                 m._buffers[name] = b  # undo a reassignment, then the values
-                b.copy_(value)
+                if not torch.equal(b, value):  # an unchanged buffer keeps its version, so a
+                    b.copy_(value)  # graph built inside (eval BatchNorm) can still backprop
         for (p, requires_grad, grad_copy), (_, grad_obj) in zip(params, grads_identity):
             p.requires_grad_(requires_grad)
             if grad_copy is None:

@@ -152,3 +152,17 @@ def test_objective_is_minus_the_loss() -> None:
     acts = loss.features(x, loss.layers)
     value = loss.objective()(ObjectiveContext(x, x, acts))
     torch.testing.assert_close(value, -loss(x).total)
+
+
+def test_gradients_flow_through_features_of_a_batchnorm_backbone() -> None:
+    """Fast-style training backpropagates through ``features``: leaving ``frozen`` must not
+    bump the version of the BatchNorm buffers that the eval-mode graph saved."""
+    from helpers.nets import bn_net
+
+    net = bn_net().train()
+    snap = snapshot_world(net)
+    loss = PerceptualLoss(net, ["relu2"], ["relu1"], pad=0)
+    x = image(0).requires_grad_(True)
+    loss.features(x, ["relu2"])["relu2"].sum().backward()
+    assert x.grad is not None and bool(x.grad.abs().sum() > 0)
+    snap.assert_unchanged()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 from badinput import Bad, Row, Valid, check_bad, check_valid, parametrize_rows
-from helpers.nets import image, small_cnn
+from helpers.nets import assert_unit_images, image, overshoot, small_cnn
 
 from attribkit import FoolingImage, fooling_figure, fooling_sweep
 
@@ -22,16 +22,6 @@ def _x(n: int = 1) -> torch.Tensor:
 def _fool(x: object = None, target: object = 1, **kw: object) -> object:
     x = _x() if x is None else x
     return FoolingImage(NET).perturb(x, target, **{**FAST, **kw})  # type: ignore[arg-type]
-
-
-def _overshoot() -> torch.Tensor:
-    x = _x().clone()
-    x[0, 0, 0, 0] = 1.0000001
-    return x
-
-
-def _in_range(out: torch.Tensor) -> None:
-    assert isinstance(out, torch.Tensor) and float(out.min()) >= 0 and float(out.max()) <= 1
 
 
 ROWS = [
@@ -55,9 +45,10 @@ ROWS = [
             Bad("old keyword step_size", lambda: _fool(step_size=0.1), TypeError, "step_size"),
         ],
         valid=[
-            Valid("image overshooting by rounding", lambda: _fool(_overshoot()), _in_range),
+            Valid("image overshooting by rounding", lambda: _fool(overshoot(_x())),
+                  assert_unit_images),
             Valid("target as a tensor", lambda: _fool(_x(2), torch.tensor([1, 2])),
-                  _in_range),
+                  assert_unit_images),
         ],
     ),
     Row(

@@ -23,6 +23,8 @@ __all__ = [
     "RaiseOnCall",
     "image",
     "smooth_image",
+    "overshoot",
+    "assert_unit_images",
 ]
 
 
@@ -146,3 +148,16 @@ def smooth_image(seed: int = 0, size: int = 12) -> torch.Tensor:
     """Bilinearly upsampled noise: an image with structure at a quarter of its size."""
     small = image(seed, max(size // 4, 1))
     return F.interpolate(small, size=(size, size), mode="bilinear", align_corners=False)
+
+
+def overshoot(x: torch.Tensor) -> torch.Tensor:
+    """A copy of ``x`` whose first pixel is 1.0000001: what antialiased resizing of a [0, 1]
+    image gives, and what every image input must accept (clamped)."""
+    out = x.clone()
+    out.view(-1)[0] = 1.0000001
+    return out
+
+
+def assert_unit_images(out: object) -> None:
+    """``out`` is an image tensor with every value in [0, 1]."""
+    assert isinstance(out, torch.Tensor) and float(out.min()) >= 0 and float(out.max()) <= 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import torch
 from badinput import Bad, Row, Valid, check_bad, check_valid, parametrize_rows
-from helpers.nets import image, tiny_net
+from helpers.nets import assert_unit_images, image, overshoot, tiny_net
 
 from attribkit import (
     ClassVisualization,
@@ -29,13 +29,6 @@ FAST = {"steps": 1, "show_progress": False}
 
 def _photo(n: int = 1, size: int = 12) -> torch.Tensor:
     return 0.1 + 0.8 * image(0, size, n=n)
-
-
-def _overshoot(size: int = 12) -> torch.Tensor:
-    """What antialiased resizing of a [0, 1] image gives: a max of 1.0000001."""
-    x = _photo(1, size).clone()
-    x[0, 0, 0, 0] = 1.0000001
-    return x
 
 
 def _nan_photo() -> torch.Tensor:
@@ -67,10 +60,6 @@ def _ctx(n: int = 2) -> ObjectiveContext:
     return ObjectiveContext(x, x)
 
 
-def _in_range(out: torch.Tensor) -> None:
-    assert isinstance(out, torch.Tensor) and float(out.min()) >= 0 and float(out.max()) <= 1
-
-
 ROWS = [
     Row(
         "ClassVisualization",
@@ -92,7 +81,8 @@ ROWS = [
             Bad("NaN init", lambda: _cv(init=_nan_photo()), ValueError, "NaN"),
         ],
         valid=[
-            Valid("init overshooting by rounding", lambda: _cv(init=_overshoot()), _in_range),
+            Valid("init overshooting by rounding", lambda: _cv(init=overshoot(_photo())),
+                  assert_unit_images),
             Valid("(height, width) size", lambda: _cv(size=(8, 12)),
                   lambda out: None if out.shape == (1, 3, 8, 12) else pytest.fail("shape")),
         ],
@@ -116,7 +106,7 @@ ROWS = [
         ],
         valid=[
             Valid("layer given as a module", lambda: NeuronVisualization(NET, NET.conv1).visualize(
-                [0, 1], size=12, **FAST), _in_range),
+                [0, 1], size=12, **FAST), assert_unit_images),
         ],
     ),
     Row(
@@ -138,7 +128,8 @@ ROWS = [
                 "steps_per_octave"),
         ],
         valid=[
-            Valid("photo overshooting by rounding", lambda: _dd(_overshoot(16)), _in_range),
+            Valid("photo overshooting by rounding", lambda: _dd(overshoot(_photo(1, 16))),
+                  assert_unit_images),
         ],
     ),
     Row(
@@ -159,9 +150,10 @@ ROWS = [
                 ValueError, "size"),
         ],
         valid=[
-            Valid("image overshooting by rounding", lambda: _inv(_overshoot()), _in_range),
+            Valid("image overshooting by rounding", lambda: _inv(overshoot(_photo())),
+                  assert_unit_images),
             Valid("features with their size", lambda: _inv(
-                FeatureInversion(NET, "relu1").features(_photo()), size=12), _in_range),
+                FeatureInversion(NET, "relu1").features(_photo()), size=12), assert_unit_images),
         ],
     ),
     Row(
@@ -184,7 +176,7 @@ ROWS = [
         ],
         valid=[
             Valid("image overshooting by rounding", lambda: inversion_sweep(
-                NET, _overshoot(), ["relu1", "relu2"], **FAST),
+                NET, overshoot(_photo()), ["relu1", "relu2"], **FAST),
                 lambda sw: None if len(sw.psnr) == 2 else pytest.fail("two layers")),
         ],
     ),

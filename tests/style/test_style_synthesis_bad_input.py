@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 from badinput import Bad, Row, Valid, check_bad, check_valid, parametrize_rows
-from helpers.nets import feature_net, image
+from helpers.nets import assert_unit_images, feature_net, image, overshoot
 
 from attribkit import (
     FeatureLoss,
@@ -48,17 +48,6 @@ def _el(**kw: object) -> object:
     return efros_leung(_sample(), **{"size": 8, "window": 5, "show_progress": False, **kw})  # type: ignore[arg-type]
 
 
-def _overshoot() -> torch.Tensor:
-    """An antialiased resize of a [0, 1] image can reach 1.0000001."""
-    x = image(0).clone()
-    x[0, 0, 0, 0] = 1.0000001
-    return x
-
-
-def _in_range(out: torch.Tensor) -> None:
-    assert isinstance(out, torch.Tensor) and float(out.min()) >= 0 and float(out.max()) <= 1
-
-
 ROWS = [
     Row(
         "StyleTransfer",
@@ -92,7 +81,8 @@ ROWS = [
             Bad("infinite lr", lambda: _transfer(lr=INF), ValueError, "lr must be a finite"),
         ],
         valid=[
-            Valid("content overshooting by rounding", lambda: _transfer(_overshoot()), _in_range),
+            Valid("content overshooting by rounding", lambda: _transfer(overshoot(image(0))),
+                  assert_unit_images),
             Valid("grey content", lambda: _transfer(image(0, channels=1)),
                   lambda out: None if out.shape[1] == 3 else pytest.fail("RGB out")),
         ],
@@ -116,7 +106,8 @@ ROWS = [
         valid=[
             Valid("one-channel texture", lambda: _texture(image(2, channels=1)),
                   lambda out: None if out.shape == (1, 3, 10, 10) else pytest.fail("shape")),
-            Valid("texture overshooting by rounding", lambda: _texture(_overshoot()), _in_range),
+            Valid("texture overshooting by rounding", lambda: _texture(overshoot(image(0))),
+                  assert_unit_images),
         ],
     ),
     Row(

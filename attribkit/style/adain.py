@@ -15,7 +15,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from attribkit._checks import check_feature_batch
+from attribkit._checks import check_feature_map
 
 __all__ = ["FeatureStats", "feature_stats", "adain", "AdaIN", "AdaINDecoder"]
 
@@ -52,13 +52,13 @@ def feature_stats(
         >>> mean.flatten().tolist(), std.flatten().tolist()
         ([2.0], [1.0])
     """
-    check_feature_batch(features, "features")
+    check_feature_map(features, "features")
     _check_eps(eps)
     if mask is None:
         mean = features.mean(dim=(2, 3), keepdim=True)
         var = (features - mean).pow(2).mean(dim=(2, 3), keepdim=True)
     else:
-        check_feature_batch(mask, "mask")
+        check_feature_map(mask, "mask")
         n, _, h, w = features.shape
         if mask.shape[1] != 1 or mask.shape[0] not in (1, n) or mask.shape[-2:] != (h, w):
             raise ValueError(
@@ -90,9 +90,9 @@ def adain(content: torch.Tensor, style: torch.Tensor | Stats, *, eps: float = _E
         >>> out.shape
         torch.Size([2, 4, 8, 8])
     """
-    check_feature_batch(content, "content")
+    check_feature_map(content, "content")
     if isinstance(style, torch.Tensor):
-        check_feature_batch(style, "style")
+        check_feature_map(style, "style")
         if style.shape[0] not in (1, content.shape[0]):
             raise ValueError(
                 f"style has {style.shape[0]} images for {content.shape[0]} content images; "

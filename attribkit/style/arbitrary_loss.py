@@ -4,7 +4,7 @@
   from, ``‖f(g(t)) − t‖² / ‖t‖²`` (:func:`attribkit.style.losses.feature_loss`): the decoder
   learns to draw the features it was asked for, not the content photo.
 * **Style**: at each style layer ``i`` of the backbone (by default the Gatys layers of
-  :func:`attribkit.style.default_style_layers`), the channel means and standard deviations of
+  :data:`attribkit.models.backbones.BACKBONES`), the channel means and standard deviations of
   the output against the style image's,
   ``(‖μᵢ(g(t)) − μᵢ(s)‖² + ‖σᵢ(g(t)) − σᵢ(s)‖²) / (‖μᵢ(s)‖² + ‖σᵢ(s)‖²)``, normalized per
   layer like the Gram losses of :mod:`attribkit.style.losses`, averaged over the layers.
@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 import torch
 
 from attribkit.layers.hooks import layer_name
+from attribkit.models.backbones import default_layers
 from attribkit.style.adain import FeatureStats, feature_stats
 from attribkit.style.arbitrary import AdaINResult, AdaINStyleNet
 from attribkit.style.losses import feature_loss
-from attribkit.style.transfer import default_style_layers
 
 __all__ = ["AdaINLoss", "AdaINLossTerms", "mean_std_loss"]
 
@@ -95,12 +95,12 @@ class AdaINLoss(torch.nn.Module):
     Args:
         net: the :class:`~attribkit.style.arbitrary.AdaINStyleNet` being trained.
         style_layers: backbone layers for the style statistics (default: the Gatys style
-            layers of :func:`attribkit.style.default_style_layers` for the backbone).
+            layers of the backbone table, :data:`attribkit.models.backbones.BACKBONES`).
         content_weight: weight of the content term.
         style_weight: weight of the (layer-averaged, normalized) style term.
         layer_fns: function applied to a layer's output before its statistics, by name
-            (default: those of :func:`~attribkit.style.default_style_layers`, ReLU6 on
-            EfficientNet's ``_bn0``, the stem activation).
+            (default: none; every default layer, EfficientNet-Lite0's ``stem_act`` too, is a
+            module that can be hooked).
 
     Examples:
         >>> import torch
@@ -128,15 +128,8 @@ class AdaINLoss(torch.nn.Module):
         if not isinstance(net, AdaINStyleNet):
             raise TypeError(f"net must be an AdaINStyleNet, got {type(net).__name__}")
         backbone = net.encoder.backbone
-        defaults: tuple[tuple[str, ...], dict[str, LayerFn]] = ((), {})
-        if style_layers is None or layer_fns is None:
-            try:
-                defaults = default_style_layers(backbone)[1:]
-            except ValueError:
-                if style_layers is None:
-                    raise
         if style_layers is None:
-            style_layers = defaults[0]
+            style_layers = default_layers(backbone, "style")
         if isinstance(style_layers, str) or not all(isinstance(s, str) for s in style_layers):
             raise TypeError(
                 f"style_layers must be a sequence of layer names, e.g. [{style_layers!r}]"
@@ -145,7 +138,7 @@ class AdaINLoss(torch.nn.Module):
             raise ValueError("give at least one style layer")
         self.style_layers = [layer_name(backbone, s) for s in style_layers]
         if layer_fns is None:
-            layer_fns = {k: f for k, f in defaults[1].items() if k in self.style_layers}
+            layer_fns = {}
         unknown = sorted(set(layer_fns) - set(self.style_layers))
         if unknown:
             raise ValueError(f"layer_fns names layers that are not style layers: {unknown}")

@@ -9,7 +9,8 @@ from helpers.adain_nets import tiny_adain_net, tiny_backbone
 from torch import nn
 
 from attribkit import efficientnet_lite0
-from attribkit.style import default_style_layers, rgb_to_yiq
+from attribkit.models.backbones import default_layers
+from attribkit.style import rgb_to_yiq
 from attribkit.style.adain import AdaIN, AdaINDecoder, adain, feature_stats
 from attribkit.style.arbitrary import ADAIN_LAYER, AdaINStyleNet
 from attribkit.style.arbitrary_loss import AdaINLoss, mean_std_loss
@@ -99,9 +100,9 @@ def test_effnet_cut_shape_range_and_parameters(effnet: AdaINStyleNet) -> None:
 
 def test_loss_defaults_to_the_gatys_style_layers(effnet: AdaINStyleNet) -> None:
     loss = AdaINLoss(effnet)
-    _, style_layers, fns = default_style_layers(efficientnet_lite0(pretrained=False))
-    assert tuple(loss.style_layers) == style_layers
-    assert set(loss.layer_fns) == set(fns) == {"_bn0"}
+    style_layers = default_layers(efficientnet_lite0(pretrained=False), "style")
+    assert tuple(loss.style_layers) == style_layers and style_layers[0] == "stem_act"
+    assert not loss.layer_fns
     s = _img(2, 3, 32, 32, seed=2)
     terms = loss(effnet.run(_img(2, 3, 32, 48), s), s)
     assert terms.total.shape == (2,) and set(terms.layers) == set(style_layers)

@@ -164,7 +164,7 @@ ALL_ROWS = [
             Bad("layers a string", lambda: AdaINLoss(NET, "conv1"), TypeError, "sequence"),
             Bad("no layers", lambda: AdaINLoss(NET, []), ValueError, "at least one"),
             Bad("unknown layer", lambda: AdaINLoss(NET, ["conv7"]), ValueError, "does not exist"),
-            Bad("no default layers", lambda: AdaINLoss(NET), ValueError, "pass the layers explicitly"),
+            Bad("no default layers", lambda: AdaINLoss(NET), ValueError, "pass the layers"),
             Bad(
                 "negative weight",
                 lambda: AdaINLoss(NET, ["conv1"], style_weight=-1),

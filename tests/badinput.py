@@ -9,8 +9,9 @@ or no valid odd input.
 A row, for example::
 
     Row("sample_image",
-        bad=[Bad("none", lambda: sample_image(None), TypeError, "name"), ...],
-        valid=[Valid("uppercase name", lambda: sample_image("CHELSEA"))])
+        bad=[Bad("typo", lambda: sample_image("chelsee"), ValueError, "did you mean chelsea"),
+             ...],
+        valid=[Valid("size as (height, width)", lambda: sample_image("chelsea", size=(8, 9)))])
 """
 
 from __future__ import annotations

@@ -11,14 +11,45 @@ import importlib
 import importlib.util
 from pathlib import Path
 
-import pytest
-
 import attribkit
 
 TESTS = Path(__file__).parent
 #: Names that take no input at all.
 NO_INPUT = {"__version__"}
 MIN_BAD = 5
+
+#: Public names allowed to lack a row for now, each with the reason. Every entry is temporary:
+#: the lead removes it when the branch named here is merged (its rows come with it), so that
+#: from then on a new public name without a row fails. An exempt name that has a row fails
+#: :func:`test_exemptions_are_still_needed`, a reminder to drop it.
+EXEMPT: dict[str, str] = {
+    # Modules being rewritten on other branches in this round; their rows land with them.
+    **dict.fromkeys(
+        ["main", "build_parser", "COMMANDS", "Command",
+         "run_demo", "DemoContext", "SECTIONS", "section_keys"],
+        "attribkit.cli / attribkit.demo: being rewritten",
+    ),  # fmt: skip
+    **dict.fromkeys(
+        ["Agreement", "Approximation", "Boxes", "IncrementalModel", "Limits", "NotIncremental",
+         "OcclusionOutcome", "Plan", "Reference", "WindowGrid", "WindowScorer", "drill_down",
+         "map_agreement", "try_incremental_occlusion"],
+        "attribkit.attr.incremental*: branch occl (its rows name attr.incremental.*)",
+    ),  # fmt: skip
+    **dict.fromkeys(
+        ["AdaIN", "AdaINDecoder", "AdaINStyleNet", "AdaINLoss", "adain", "feature_stats",
+         "mean_std_loss", "FeatureStats", "train_arbitrary"],
+        "arbitrary style (AdaIN*, train_arbitrary): being wired in; rows wait in "
+        "tests/style/test_adain_bad_input.py until the names are exported",
+    ),  # fmt: skip
+    # Rows written on branch `setup` (tests/io/test_io_bad_input.py: 19/10/9/5 bad inputs,
+    # tests/viz/test_viz_bad_input.py: 12), which also rewrites attribkit/io.py (16-bit PNG,
+    # float TIFF, channels-first tensors) and attribkit/viz/report.py: rows written here
+    # against main's io.py would fail or duplicate them once it lands.
+    **dict.fromkeys(
+        ["load_image", "save_image", "to_numpy", "to_pil"], "attribkit.io: branch setup"
+    ),
+    "Report": "attribkit.viz.report: branch setup",
+}
 
 
 def _rows() -> dict[str, tuple[int, int]]:
@@ -36,10 +67,11 @@ def _rows() -> dict[str, tuple[int, int]]:
     return counts
 
 
-@pytest.mark.xfail(reason="the table is being filled in this session", strict=False)
 def test_every_public_name_has_a_complete_row() -> None:
     counts = _rows()
-    missing = [n for n in attribkit.__all__ if n not in NO_INPUT and n not in counts]
+    missing = [
+        n for n in attribkit.__all__ if n not in NO_INPUT and n not in counts and n not in EXEMPT
+    ]
     thin = [
         f"{n} ({b} bad, {v} valid)"
         for n, (b, v) in sorted(counts.items())
@@ -61,3 +93,10 @@ def _exported(name: str) -> bool:
 def test_rows_name_public_names() -> None:
     unknown = [n for n in _rows() if not _exported(n)]
     assert not unknown, f"bad-input rows for names that attribkit does not export: {unknown}"
+
+
+def test_exemptions_are_still_needed() -> None:
+    """An exempt name that has its row now is listed for nothing: drop it from ``EXEMPT``."""
+    counts = _rows()
+    covered = sorted(n for n in EXEMPT if any(r.rpartition(".")[2] == n for r in counts))
+    assert not covered, f"exempt names that have rows now (remove them from EXEMPT): {covered}"

@@ -1,6 +1,7 @@
 """GPU figures (issue #15): every headline ratio of attribkit, peers timed in the same process.
 
-Run on the accelerator (about 2.5 minutes on an H200 by the issue's anchors, see ``ESTIMATE``)::
+Run on the accelerator (about 3 minutes on an H200 by the issue's anchors, see
+``gpu_timing.ESTIMATE``)::
 
     python benchmarks/gpu.py                       # --device cuda
     python benchmarks/gpu.py --rows occlusion,saliency --rounds 7
@@ -21,8 +22,9 @@ Rows (issue #15's table), each compared in one interleaved loop (median of ``--r
 - ``featvis-resnet50-layer3``: 16 channels as one batch (``optimize``, FFT decorrelated image,
   Lucent's transforms without rotation) vs Lucent ``render_vis`` of one channel vs the bare
   forward to ``layer3`` + backward + Adam at batch 1 and 16.
-- ``gatys-{vgg19,lite0}-{adam,lbfgs}``: time per step of ``StyleTransfer`` (between callbacks)
-  vs the bare forward to the deepest layer + backward on the same padded input.
+- ``gatys-{vgg19,lite0}-{adam,lbfgs}``: ``StyleTransfer``'s time per loss evaluation (between
+  callbacks; L-BFGS's line search evaluates about twice a step) vs the bare forward to the
+  deepest layer + backward on the same padded input.
 - ``faststyle-transformer-{512,1024}``, ``faststyle-multistyle-512``: ``stylize`` per image vs
   the network's bare forward (best batch and memory format); ``half=True`` (CUDA) with its
   PSNR against fp32.
@@ -46,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 sys.path.insert(0, str(Path(__file__).parent))
 if TYPE_CHECKING:  # torch and the rows load after the arguments are checked (fast refusals)
     import torch
-    from gpu_rows import Result
+    from gpu_timing import Result
 
 RESULTS = Path(__file__).parent / "results"
 #: The row groups, in run order (the keys of ``gpu_rows.ROWS``).
@@ -154,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--device: {err}")
     if dev.type == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda but CUDA is not available; use --device cpu --quick")
-    from gpu_rows import ESTIMATE, QUICK, ROWS, Result, Sizes
+    from gpu_rows import ROWS
+    from gpu_timing import ESTIMATE, QUICK, Result, Sizes
 
     assert tuple(ROWS) == ROW_NAMES, "ROW_NAMES must list gpu_rows.ROWS"
     sizes = QUICK if args.quick else Sizes()

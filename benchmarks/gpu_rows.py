@@ -1,4 +1,4 @@
-"""The rows of ``benchmarks/gpu.py`` (issue #15) and their timing helpers.
+"""The rows of ``benchmarks/gpu.py`` (issue #15); the helpers are in ``gpu_timing.py``.
 
 Each ``*_rows(device, sizes)`` function builds its models and inputs, times attribkit's call,
 its peer's and the bare network cost in one interleaved loop, and returns :class:`Result` rows.
@@ -14,17 +14,25 @@ import statistics
 import sys
 import time
 import warnings
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).parent))
-from conftest import bare_forwards, best_per_image_forward, synchronize  # noqa: E402
+from conftest import bare_forwards, synchronize  # noqa: E402
+from gpu_timing import (  # noqa: E402
+    Result,
+    Sizes,
+    best_bare,
+    config_of,
+    dtype_name,
+    guarded,
+    interleave,
+    void,
+)  # fmt: skip
 
 import attribkit  # noqa: E402
 from attribkit.attr import count_occlusions  # noqa: E402
@@ -32,121 +40,6 @@ from attribkit.layers import forward_to  # noqa: E402
 
 TARGET_CLASS = 285
 #: Seconds per row group on an H200, from the issue's anchors at the default sizes and rounds.
-ESTIMATE = {
-    # Captum's default twice per model (4.29 s, 3.02 s); ours, bare and the bare search ~20 s
-    "occlusion": 4.29 * 2 + 3.02 * 2 + 20,
-    "saliency": 2,
-    # two rounds of: Lucent 1 channel, ours 16 channels, bare 1 and 16 channels, 512 steps
-    "featvis": (13.2 + 11.1 + 8.4 + 11.1) * 2 + 5,
-    # 60 steps, ours and bare, warm-up + 5 rounds, two optimizers, VGG-19 and Lite0
-    "gatys": 60 * (3.4 + 10.6) * 1e-3 * 2 * 6 * 2 + 10,
-    "faststyle": 15,
-}
-
-
-@dataclass(frozen=True)
-class Sizes:
-    """Image sizes, windows, steps and rounds of one run (full GPU sizes or ``--quick``)."""
-
-    occ: int = 224
-    sal: int = 224
-    fv: int = 128
-    fv_steps: int = 512
-    fv_channels: int = 16
-    gatys: int = 512
-    gatys_steps: int = 60
-    fast: tuple[int, ...] = (512, 1024)
-    rounds: int = 5
-    peer_rounds: int = 2
-    batch_sizes: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64, 128)
-
-
-QUICK = Sizes(
-    occ=64, sal=64, fv=48, fv_steps=3, fv_channels=4, gatys=64, gatys_steps=4,
-    fast=(32, 64), rounds=2, peer_rounds=1, batch_sizes=(1, 4),
-)  # fmt: skip
-
-
-@dataclass
-class Result:
-    """One row of the table: medians in seconds (or seconds per step), ratios, the target."""
-
-    key: str
-    work: str
-    target: str
-    unit: str = "s"
-    times: dict[str, float] = field(default_factory=dict)
-    samples: dict[str, list[float]] = field(default_factory=dict)
-    ratios: dict[str, float] = field(default_factory=dict)
-    meets: bool | None = None
-    notes: list[str] = field(default_factory=list)
-
-
-def interleave(
-    calls: dict[str, Callable[[], float | None]],
-    rounds: int,
-    device: torch.device,
-    peers: Sequence[str] = (),
-    peer_rounds: int = 1,
-    warm: bool = True,
-) -> tuple[dict[str, float], dict[str, list[float]]]:
-    """Time the calls round by round (so load drifts hit all alike); medians and samples.
-
-    A call returning a float reports its own time (per step, say); else the wall time counts.
-    Calls named in ``peers`` run only in the first ``peer_rounds`` rounds and get no warm-up;
-    ``warm=False``: none does (the caller warmed them up more cheaply).
-    """
-    for name, call in calls.items():
-        if warm and name not in peers:
-            call()  # warm-up (cuDNN autotuning, allocator)
-    samples: dict[str, list[float]] = {name: [] for name in calls}
-    for r in range(rounds):
-        for name, call in calls.items():
-            if name in peers and r >= peer_rounds:
-                continue
-            synchronize(device)
-            t0 = time.perf_counter()
-            own = call()
-            synchronize(device)
-            samples[name].append(own if own is not None else time.perf_counter() - t0)
-    return {k: statistics.median(v) for k, v in samples.items()}, samples
-
-
-def best_bare(
-    model: nn.Module, shape: Sequence[int], dev: torch.device, batch_sizes: Sequence[int],
-    **kw: Any,
-) -> tuple[float, str]:
-    """Best bare seconds per image over batch sizes, input layouts and model layouts."""
-    best = (math.inf, "")
-    for model_cl in (False, True):
-        if model_cl:
-            model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-        try:
-            t, where = best_per_image_forward(
-                model, shape, batch_sizes, max(batch_sizes), device=dev, **kw
-            )
-        finally:
-            model.to(memory_format=torch.contiguous_format)  # type: ignore[call-overload]
-        if t < best[0]:
-            best = (t, where + (", model channels_last" if model_cl else ""))
-    return best
-
-
-def _config(where: str) -> tuple[int, bool, bool]:
-    """``(batch, input channels_last, model channels_last)`` of a :func:`best_bare` answer."""
-    parts = [p.strip() for p in where.split(",")]
-    return int(parts[0].split()[1]), "channels_last" in parts, "model channels_last" in parts
-
-
-def void(call: Callable[[], object]) -> Callable[[], None]:
-    """``call`` with its result dropped (the wall time of the call is what counts)."""
-
-    def run() -> None:
-        call()
-
-    return run
-
-
 def _frozen(model: nn.Module, dev: torch.device, dtype: torch.dtype = torch.float32) -> nn.Module:
     model = model.to(device=dev, dtype=dtype).eval()
     for p in model.parameters():
@@ -172,75 +65,82 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 # ---------------------------------------------------------------- attribution rows
 
 
-def occlusion_rows(dev: torch.device, sizes: Sizes) -> list[Result]:
+def _occlusion_one(
+    dev: torch.device, sizes: Sizes, name: str, window: int, dtype: torch.dtype
+) -> Result:
     from captum.attr import Occlusion as CaptumOcclusion
 
-    out = []
-    cases = [("resnet50", 15, torch.float32), ("resnet50", 15, torch.bfloat16),
-             ("lite0", 16, torch.float32)]  # fmt: skip
     has_incremental = "incremental" in inspect.signature(attribkit.Occlusion).parameters
-    for name, window, dtype in cases:
-        model = (
-            _resnet50(dev, dtype) if name == "resnet50"
-            else _frozen(attribkit.efficientnet_lite0(), dev, dtype)
-        )  # fmt: skip
-        x = _image(sizes.occ, dev, dtype)
-        shape = (3, sizes.occ, sizes.occ)
-        n = count_occlusions(shape, (3, window, window), (3, 8, 8)) + 1
-        per_image, where = best_bare(model, shape, dev, sizes.batch_sizes, dtype=dtype)
-        batch, in_cl, model_cl = _config(where)
+    model = (
+        _resnet50(dev, dtype) if name == "resnet50"
+        else _frozen(attribkit.efficientnet_lite0(), dev, dtype)
+    )  # fmt: skip
+    x = _image(sizes.occ, dev, dtype)
+    shape = (3, sizes.occ, sizes.occ)
+    n = count_occlusions(shape, (3, window, window), (3, 8, 8)) + 1
+    per_image, where = best_bare(model, shape, dev, sizes.batch_sizes, dtype=dtype)
+    batch, in_cl, model_cl = config_of(where)
+    if model_cl:
+        model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    bare = bare_forwards(model, shape, n, batch, in_cl, device=dev, dtype=dtype)
+    if model_cl:
+        model.to(memory_format=torch.contiguous_format)  # type: ignore[call-overload]
+
+    def bare_call(bare: Callable[[], None] = bare, model_cl: bool = model_cl,
+                  model: nn.Module = model) -> None:  # fmt: skip
         if model_cl:
             model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-        bare = bare_forwards(model, shape, n, batch, in_cl, device=dev, dtype=dtype)
-        if model_cl:
+        try:
+            bare()
+        finally:
             model.to(memory_format=torch.contiguous_format)  # type: ignore[call-overload]
 
-        def bare_call(bare: Callable[[], None] = bare, model_cl: bool = model_cl,
-                      model: nn.Module = model) -> None:  # fmt: skip
-            if model_cl:
-                model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-            try:
-                bare()
-            finally:
-                model.to(memory_format=torch.contiguous_format)  # type: ignore[call-overload]
+    ours = attribkit.Occlusion(model)
+    calls: dict[str, Callable[[], float | None]] = {
+        "ours": void(lambda ours=ours, x=x, w=window: ours.attribute(
+            x, w, strides=8, target=TARGET_CLASS
+        )),
+        "bare": bare_call,
+    }
+    if has_incremental:
+        full = attribkit.Occlusion(model, incremental=False)  # type: ignore[call-arg]
+        calls["ours full passes"] = void(lambda full=full, x=x, w=window: full.attribute(
+            x, w, strides=8, target=TARGET_CLASS
+        ))
+    peers = []
+    if dtype == torch.float32:
+        cap = CaptumOcclusion(model)
+        calls["captum default"] = void(lambda cap=cap, x=x, w=window: cap.attribute(
+            x, (3, w, w), strides=(3, 8, 8), target=TARGET_CLASS
+        ))
+        peers = ["captum default"]
+    times, samples = interleave(calls, sizes.rounds, dev, peers, sizes.peer_rounds)
+    res = Result(
+        f"occlusion-{name}-{dtype_name(dtype)}",
+        f"Occlusion, {name} {sizes.occ}², window {window} stride 8 ({n} passes)",
+        "ours ≤ 1.25× bare; with incremental, below bare",
+        times=times, samples=samples,
+    )  # fmt: skip
+    res.ratios = {k: v for k, v in {
+        "ours/bare": _ratio(times["ours"], times["bare"]),
+        "captum/ours": _ratio(times.get("captum default"), times["ours"]),
+        "full passes/bare": _ratio(times.get("ours full passes"), times["bare"]),
+    }.items() if v is not None}  # fmt: skip
+    res.meets = res.ratios["ours/bare"] <= 1.25
+    res.notes.append(f"bare at {where}; last method {getattr(ours, 'last_method', 'full')}")
+    if not has_incremental:
+        res.notes.append("no incremental occlusion in this build")
+    return res
 
-        ours = attribkit.Occlusion(model)
-        calls: dict[str, Callable[[], float | None]] = {
-            "ours": void(lambda ours=ours, x=x, w=window: ours.attribute(
-                x, w, strides=8, target=TARGET_CLASS
-            )),
-            "bare": bare_call,
-        }
-        if has_incremental:
-            full = attribkit.Occlusion(model, incremental=False)  # type: ignore[call-arg]
-            calls["ours full passes"] = void(lambda full=full, x=x, w=window: full.attribute(
-                x, w, strides=8, target=TARGET_CLASS
-            ))
-        peers = []
-        if dtype == torch.float32:
-            cap = CaptumOcclusion(model)
-            calls["captum default"] = void(lambda cap=cap, x=x, w=window: cap.attribute(
-                x, (3, w, w), strides=(3, 8, 8), target=TARGET_CLASS
-            ))
-            peers = ["captum default"]
-        times, samples = interleave(calls, sizes.rounds, dev, peers, sizes.peer_rounds)
-        res = Result(
-            f"occlusion-{name}-{'bf16' if dtype == torch.bfloat16 else 'fp32'}",
-            f"Occlusion, {name} {sizes.occ}², window {window} stride 8 ({n} passes)",
-            "ours ≤ 1.25× bare; with incremental, below bare",
-            times=times, samples=samples,
-        )  # fmt: skip
-        res.ratios = {k: v for k, v in {
-            "ours/bare": _ratio(times["ours"], times["bare"]),
-            "captum/ours": _ratio(times.get("captum default"), times["ours"]),
-            "full passes/bare": _ratio(times.get("ours full passes"), times["bare"]),
-        }.items() if v is not None}  # fmt: skip
-        res.meets = res.ratios["ours/bare"] <= 1.25
-        res.notes.append(f"bare at {where}; last method {getattr(ours, 'last_method', 'full')}")
-        if not has_incremental:
-            res.notes.append("no incremental occlusion in this build")
-        out.append(res)
-    return out
+
+def occlusion_rows(dev: torch.device, sizes: Sizes) -> list[Result]:
+    cases = [("resnet50", 15, torch.float32), ("resnet50", 15, torch.bfloat16),
+             ("lite0", 16, torch.float32)]  # fmt: skip
+    return [
+        guarded(f"occlusion-{n}-{dtype_name(d)}", lambda n=n, w=w, d=d: _occlusion_one(
+            dev, sizes, n, w, d))
+        for n, w, d in cases
+    ]  # fmt: skip
 
 
 def saliency_rows(dev: torch.device, sizes: Sizes) -> list[Result]:
@@ -417,7 +317,11 @@ def gatys_rows(dev: torch.device, sizes: Sizes) -> list[Result]:
     out = []
     for name, model in (("vgg19", attribkit.vgg19()), ("lite0", attribkit.efficientnet_lite0())):
         model = _frozen(model, dev)
-        out += [_gatys_one(dev, sizes, name, model, opt) for opt in ("adam", "lbfgs")]
+        out += [
+            guarded(f"gatys-{name}-{opt}", lambda m=model, n=name, o=opt: _gatys_one(
+                dev, sizes, n, m, o))
+            for opt in ("adam", "lbfgs")
+        ]  # fmt: skip
     return out
 
 
@@ -432,7 +336,7 @@ def _faststyle_one(dev: torch.device, sizes: Sizes, name: str, net: nn.Module, s
     weights = 0 if isinstance(net, attribkit.MultiStyleNet) else None
     batches = [b for b in sizes.batch_sizes if b <= (4 if s < 1024 else 2)]
     _, where = best_bare(net, (3, s, s), dev, batches)
-    batch, in_cl, model_cl = _config(where)
+    batch, in_cl, model_cl = config_of(where)
     x = _image(s, dev).expand(batch, -1, -1, -1).contiguous()
     xb = x.contiguous(memory_format=torch.channels_last) if in_cl else x.clone()
 
@@ -482,8 +386,13 @@ def faststyle_rows(dev: torch.device, sizes: Sizes) -> list[Result]:
     transformer = _frozen(attribkit.TransformerNet(), dev)
     multi = _frozen(load_shipped_model(), dev)
     return [
-        *(_faststyle_one(dev, sizes, "transformer", transformer, s) for s in sizes.fast),
-        _faststyle_one(dev, sizes, "multistyle", multi, sizes.fast[0]),
+        *(
+            guarded(f"faststyle-transformer-{s}", lambda s=s: _faststyle_one(
+                dev, sizes, "transformer", transformer, s))
+            for s in sizes.fast
+        ),
+        guarded(f"faststyle-multistyle-{sizes.fast[0]}", lambda: _faststyle_one(
+            dev, sizes, "multistyle", multi, sizes.fast[0])),
     ]
 
 

@@ -125,3 +125,35 @@ def check_positive_int(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return value
+
+
+__all__ += ["check_choice"]
+
+
+def check_choice(value: object, choices: Sequence[str], name: str, listing: str = "") -> str:
+    """Match a name to one of ``choices``, ignoring case and ``-``/space for ``_``.
+
+    Args:
+        value: the name given.
+        choices: the known names (lower case, ``_`` between words).
+        name: what the name is, for the message (``"sample image"``).
+        listing: where the user finds the names (default: the names themselves).
+
+    Returns:
+        The matching entry of ``choices``.
+
+    Raises:
+        TypeError: ``value`` is not a string.
+        ValueError: no name matches; the message lists close matches.
+    """
+    listing = listing or ", ".join(choices)
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, one of {listing}; got {type(value).__name__}")
+    key = value.strip().lower().replace("-", "_").replace(" ", "_")
+    if key in choices:
+        return key
+    import difflib
+
+    close = difflib.get_close_matches(key, list(choices), n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    raise ValueError(f"no {name} called {value!r}{hint} (choose from {listing})")

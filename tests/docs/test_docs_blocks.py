@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
+PAGES = sorted((ROOT / "docs").rglob("*.md")) + [ROOT / "README.md"]
 MARKER = re.compile(r"<!--\s*docs-test\b(?P<body>(?:(?!-->).)*)-->\s*\Z", re.S)
 FENCE = re.compile(r"^```python[^\n]*\n(?P<code>.*?)^```\s*$", re.M | re.S)
 DIRECTIVES = ("replace", "before", "skip", "xfail")

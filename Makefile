@@ -2,7 +2,7 @@
 #   make demo   set up .venv, then write the quick demo's report to demo-out/index.html
 #   make test   set up .venv, then run the test suite
 # .venv is made once with the python3 on the PATH and re-installed only when pyproject.toml
-# changes: the stamp file is named after its hash. Both commands print what they set up and
+# (or this file's install recipe) changes: the stamp file is named after their hash. Both commands print what they set up and
 # are fast when nothing changed (the demo runs again only when the code changed, or FORCE=1).
 #
 # Other targets: make setup (only the environment), make lint (ruff, mypy, strict docs build),
@@ -16,7 +16,8 @@ PYTEST_ARGS ?=
 FORCE ?=
 
 BIN := $(VENV)/bin
-HASH := $(shell $(PYTHON) -c "import hashlib; print(hashlib.sha256(open('pyproject.toml', 'rb').read()).hexdigest()[:12])" 2>/dev/null)
+# the set-up's key: pyproject.toml and this file (its install recipe)
+HASH := $(shell $(PYTHON) -c "import hashlib; print(hashlib.sha256(open('pyproject.toml', 'rb').read() + open('Makefile', 'rb').read()).hexdigest()[:12])" 2>/dev/null)
 STAMP := $(VENV)/.setup-$(HASH)
 SITE_DIR ?= site
 
@@ -35,28 +36,29 @@ help:
 # run on current torch, so it goes in without its dependencies; the few it imports (kornia>=0.7,
 # decorator, ipython) are in [dev]. System packages (Chromium for the browser test) are not
 # installed here: that needs root, so .ci/run does it, and the test skips where it is missing.
+# pip runs with -qq: errors still show, not the warnings about this machine's local indexes.
 $(STAMP):
 	@set -e; start=$$(date +%s); \
 	command -v $(PYTHON) >/dev/null 2>&1 || { echo "setup: $(PYTHON) is not on the PATH"; exit 1; }; \
 	$(PYTHON) -c "import sys; sys.exit(sys.version_info < (3, 10))" || { \
 	  echo "setup: attribkit needs Python >= 3.10; $(PYTHON) is $$($(PYTHON) --version 2>&1)"; exit 1; }; \
 	if $(BIN)/python -c "" >/dev/null 2>&1; then \
-	  echo "setup: pyproject.toml changed (hash $(HASH)): updating $(VENV)"; \
+	  echo "setup: pyproject.toml or the Makefile changed (hash $(HASH)): updating $(VENV)"; \
 	else \
 	  echo "setup: creating $(VENV) with $$($(PYTHON) --version 2>&1) ($$(command -v $(PYTHON)))"; \
 	  rm -rf $(VENV); $(PYTHON) -m venv $(VENV); \
 	fi; \
 	echo "setup: pip install -e '.[dev]' into $(VENV) (minutes the first time)"; \
-	$(BIN)/python -m pip install --quiet --upgrade pip; \
-	$(BIN)/python -m pip install --quiet -e ".[dev]"; \
+	$(BIN)/python -m pip install -qq --upgrade pip; \
+	$(BIN)/python -m pip install -qq -e ".[dev]"; \
 	echo "setup: pip install --no-deps torch-lucent==0.1.8"; \
-	$(BIN)/python -m pip install --quiet --no-deps "torch-lucent==0.1.8"; \
+	$(BIN)/python -m pip install -qq --no-deps "torch-lucent==0.1.8"; \
 	rm -f $(VENV)/.setup-*; touch $@; \
 	echo "setup: installed in $$(( $$(date +%s) - start )) s"
 
 setup: $(STAMP)
 	@$(BIN)/python -c "import sys, torch, torchvision, captum, attribkit; \
-	print(f'setup: {sys.prefix} is ready (pyproject.toml hash $(HASH)): Python ' \
+	print(f'setup: {sys.prefix} is ready (set-up hash $(HASH)): Python ' \
 	      f'{sys.version.split()[0]}, torch {torch.__version__}, torchvision ' \
 	      f'{torchvision.__version__}, captum {captum.__version__}, attribkit {attribkit.__version__}')"
 

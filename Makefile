@@ -57,10 +57,9 @@ $(STAMP):
 	echo "setup: installed in $$(( $$(date +%s) - start )) s"
 
 setup: $(STAMP)
-	@$(BIN)/python -c "import sys, torch, torchvision, captum, attribkit; \
-	print(f'setup: {sys.prefix} is ready (set-up hash $(HASH)): Python ' \
-	      f'{sys.version.split()[0]}, torch {torch.__version__}, torchvision ' \
-	      f'{torchvision.__version__}, captum {captum.__version__}, attribkit {attribkit.__version__}')"
+	@$(BIN)/python -c "import sys; from importlib.metadata import version as v; \
+	print(f'setup: {sys.prefix} is ready (set-up hash $(HASH)): Python {sys.version.split()[0]}, ' \
+	      + ', '.join(f'{p} {v(p)}' for p in ('torch', 'torchvision', 'captum', 'attribkit')))"
 
 # The demo runs again only when the code or the environment changed since its last success
 # (or with FORCE=1); a failed section leaves no success mark, so the next call runs it again.

@@ -389,7 +389,7 @@ def to_numpy(image: torch.Tensor) -> np.ndarray:
         arr = torch.from_numpy(np.round(a * 255.0).astype(np.uint8))
     else:
         raise TypeError(
-            f"an image tensor must be float in [0, 1], uint8 or bool, got {t.dtype}; "
+            f"an image tensor must be floating point in [0, 1], uint8 or bool, got {t.dtype}; "
             "for 8-bit values use t.to(torch.uint8) or t.float() / 255"
         )
     out = arr.permute(1, 2, 0).contiguous().numpy()

@@ -1,5 +1,5 @@
-"""Bad-input rows for images in and out: load_image, save_image, to_numpy, to_pil, and the
-bundled samples (sample_image, sample_names, painting_path). See tests/badinput.py."""
+"""Bad-input rows for images in and out: load_image, save_image, to_numpy, to_pil (the bundled
+samples' rows are in tests/data/test_data_bad_input.py). See tests/badinput.py."""
 
 from __future__ import annotations
 
@@ -14,9 +14,6 @@ from PIL import Image
 
 from attribkit import (
     load_image,
-    painting_path,
-    sample_image,
-    sample_names,
     save_image,
     to_numpy,
     to_pil,
@@ -198,55 +195,6 @@ ROWS = [
             Valid("overshoot 1.0000001", lambda: to_pil(OVER)),
             Valid("PIL passes through", lambda: to_pil(Image.new("L", (2, 2)))),
             Valid("1×1×H×W", lambda: to_pil(torch.rand(1, 1, 3, 3))),
-        ],
-    ),
-    Row(
-        "sample_image",
-        bad=[
-            Bad("none", lambda: sample_image(None), TypeError, "must be a string"),
-            Bad("number", lambda: sample_image(3), TypeError, "sample_names"),
-            Bad("typo", lambda: sample_image("chelsee"), ValueError, "did you mean chelsea"),
-            Bad("empty", lambda: sample_image(""), ValueError, "no sample image"),
-            Bad("path", lambda: sample_image("../io"), ValueError, "no sample image"),
-            Bad("size zero", lambda: sample_image("chelsea", size=0), ValueError,
-                "size must be positive"),
-            Bad("crop zero", lambda: sample_image("chelsea", crop=0), ValueError,
-                "crop must be positive"),
-        ],
-        valid=[
-            Valid("uppercase name", lambda: sample_image("CHELSEA", size=16),
-                  _shape(1, 3, 16, 16)),
-            Valid("spaces", lambda: sample_image("starry night", size=8), _shape(1, 3, 8, 8)),
-            Valid("size and crop", lambda: sample_image("coffee", size=20, crop=(10, 12)),
-                  _shape(1, 3, 10, 12)),
-        ],
-    ),
-    Row(
-        "sample_names",
-        bad=[
-            Bad("none", lambda: sample_names(None), TypeError, "must be a string"),
-            Bad("number", lambda: sample_names(1), TypeError, "photos"),
-            Bad("singular", lambda: sample_names("photo"), ValueError, "did you mean photos"),
-            Bad("empty", lambda: sample_names(""), ValueError, "choose from"),
-            Bad("list", lambda: sample_names(["photos"]), TypeError, "list"),
-        ],
-        valid=[
-            Valid("uppercase", lambda: sample_names("PAINTINGS"),
-                  lambda r: None if r == ["starry_night", "scream"] else pytest.fail(str(r))),
-        ],
-    ),
-    Row(
-        "painting_path",
-        bad=[
-            Bad("none", lambda: painting_path(None), TypeError, "must be a string"),
-            Bad("photo", lambda: painting_path("chelsea"), ValueError, "starry_night, scream"),
-            Bad("typo", lambda: painting_path("scram"), ValueError, "did you mean scream"),
-            Bad("traversal", lambda: painting_path("../io"), ValueError, "no painting"),
-            Bad("path object", lambda: painting_path(Path("scream")), TypeError, "PosixPath"),
-        ],
-        valid=[
-            Valid("mixed case", lambda: painting_path("Starry_Night"),
-                  lambda p: None if p.is_file() else pytest.fail(str(p))),
         ],
     ),
 ]

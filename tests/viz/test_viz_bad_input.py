@@ -1,4 +1,5 @@
-"""Bad-input rows for the report and for show(). See tests/badinput.py."""
+"""Bad-input rows for the report (show() is in test_viz_grid_bad_input.py). See
+tests/badinput.py."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 from badinput import Bad, Row, Valid, check_bad, check_valid, parametrize_rows  # noqa: E402
+from helpers.nets import overshoot  # noqa: E402
+from helpers.tiny import with_nan  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from attribkit import Report, show  # noqa: E402
+from attribkit import Report  # noqa: E402
 from attribkit.viz import Section  # noqa: E402
 
 _FOLDER = tempfile.TemporaryDirectory(prefix="attribkit-viz-bad-input-")  # removed at exit
@@ -41,21 +44,7 @@ def _a_file() -> Path:
     return path
 
 
-def _nan() -> torch.Tensor:
-    t = torch.rand(3, 4, 4)
-    t[0, 0, 0] = float("nan")
-    return t
-
-
-OVER = torch.rand(3, 4, 4)
-OVER[0, 0, 0] = 1.0000001
-
-
-def _closes(result: object) -> None:
-    import matplotlib.pyplot as plt
-
-    assert result is not None and hasattr(result, "figure"), result
-    plt.close(result.figure)  # type: ignore[attr-defined]
+OVER = overshoot(torch.rand(3, 4, 4))
 
 
 def _report_with_16bit_png() -> str:
@@ -85,7 +74,8 @@ ROWS = [
                 "caption must be a string"),
             Bad("missing file", lambda: _section().add_figure("/no/such.png", "c"),
                 FileNotFoundError, "no picture file"),
-            Bad("nan figure", lambda: _section().add_figure(_nan(), "c"), ValueError, "NaN"),
+            Bad("nan figure", lambda: _section().add_figure(with_nan(OVER), "c"), ValueError,
+                "NaN"),
             Bad("range figure", lambda: _section().add_figure(torch.full((3, 2, 2), 9.0), "c"),
                 ValueError, r"\[0, 1\]"),
             Bad("note", lambda: _section().add_note(None), TypeError, "note must be a string"),
@@ -94,28 +84,6 @@ ROWS = [
             Valid("overshoot 1.0000001", lambda: _section().add_figure(OVER, "over")),
             Valid("16-bit PNG figure, inline", _report_with_16bit_png),
             Valid("existing folder, unicode", lambda: Report(_tmp(), "Bericht — ü").write()),
-        ],
-    ),
-    Row(
-        "show",
-        bad=[
-            Bad("none", lambda: show(None), TypeError, "show takes an image"),
-            Bad("array", lambda: show(np.zeros((4, 4, 3))), TypeError, "ndarray"),
-            Bad("nan", lambda: show(_nan()), ValueError, "NaN or infinite"),
-            Bad("channels", lambda: show(torch.rand(5, 4, 4)), ValueError, "1, 3 or 4"),
-            Bad("int64", lambda: show(torch.zeros(3, 2, 2).long()), TypeError, "int64"),
-            Bad("range in a batch", lambda: show(torch.full((2, 3, 4, 4), 4.0)), ValueError,
-                r"\[0, 1\]"),
-            Bad("title", lambda: show(torch.rand(3, 4, 4), title=5), TypeError, "title"),
-            Bad("ax", lambda: show(torch.rand(3, 4, 4), ax="left"), TypeError,
-                "matplotlib Axes"),
-        ],
-        valid=[
-            Valid("overshoot 1.0000001", lambda: show(OVER), _closes),
-            Valid("batch tiled", lambda: show(torch.rand(4, 3, 6, 6)), _closes),
-            Valid("uint8 batch", lambda: show(torch.zeros(2, 1, 3, 3, dtype=torch.uint8)),
-                  _closes),
-            Valid("PIL image", lambda: show(Image.new("RGB", (3, 3))), _closes),
         ],
     ),
 ]

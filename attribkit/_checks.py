@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 __all__ = [
@@ -91,7 +92,7 @@ def check_image_batch(
     if unit_range and x.numel():
         lo, hi = float(x.min()), float(x.max())
         if lo < 0.0 or hi > 1.0:
-            tol = max(UNIT_RANGE_TOLERANCE, 2 * torch.finfo(x.dtype).eps)
+            tol = unit_range_tolerance(x.dtype)
             if lo < -tol or hi > 1.0 + tol:
                 raise ValueError(
                     f"{name} must hold values in [0, 1], got [{lo:.9g}, {hi:.9g}]; "
@@ -791,3 +792,20 @@ def check_choice(value: object, choices: Sequence[str], name: str, listing: str 
     close = difflib.get_close_matches(key, list(choices), n=3)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     raise ValueError(f"no {name} called {value!r}{hint} (choose from {listing})")
+
+
+__all__ += ["unit_range_tolerance"]
+
+
+def unit_range_tolerance(dtype: torch.dtype | np.dtype[Any]) -> float:
+    """How far outside [0, 1] a float image of ``dtype`` may stray by rounding and still be
+    accepted (then clamped): :data:`UNIT_RANGE_TOLERANCE`, or two ulps of a coarser dtype.
+
+    Examples:
+        >>> unit_range_tolerance(torch.float32)
+        1e-05
+        >>> unit_range_tolerance(torch.float16)
+        0.001953125
+    """
+    eps = torch.finfo(dtype).eps if isinstance(dtype, torch.dtype) else float(np.finfo(dtype).eps)
+    return max(UNIT_RANGE_TOLERANCE, 2 * eps)

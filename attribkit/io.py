@@ -23,6 +23,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from attribkit._checks import unit_range_tolerance
+
 __all__ = [
     "load_image",
     "save_image",
@@ -31,15 +33,10 @@ __all__ = [
     "atomic_path",
     "ImageLike",
     "MAX_PIXELS",
-    "UNIT_TOLERANCE",
 ]
 
 #: Largest image (in pixels) that :func:`load_image` decodes by default: PIL's own limit.
 MAX_PIXELS = 89_478_485
-#: How far a float image may stray outside [0, 1] by rounding (an antialiased resize gives
-#: 1.0000001) and still be read as in range; such values are clamped. Anything further is an
-#: error, never a silent clip.
-UNIT_TOLERANCE = 1e-3
 
 ImageLike = str | Path | Image.Image | np.ndarray | torch.Tensor
 Size = int | tuple[int, int]
@@ -71,17 +68,25 @@ def _check_hw(value: object, name: str) -> tuple[int, int] | int | None:
     )
 
 
-def _float_to_unit(a: np.ndarray, what: str) -> np.ndarray:
-    """Check a float array holds finite values in [0, 1] (within rounding) and clamp it."""
+def _float_to_unit(a: np.ndarray, what: str, tolerance: float | None = None) -> np.ndarray:
+    """Check a float array holds finite values in [0, 1] and clamp it.
+
+    An overshoot by rounding, up to ``tolerance`` (default: :func:`unit_range_tolerance` of the
+    array's dtype), is clamped; anything further is an error, never a silent clip.
+    """
+    tol = unit_range_tolerance(a.dtype) if tolerance is None else tolerance
     if a.size and not np.isfinite(a).all():
         n_bad = int((~np.isfinite(a)).sum())
         raise ValueError(f"{what} contains {n_bad} NaN or infinite value(s); clean it first")
-    lo, hi = (float(a.min()), float(a.max())) if a.size else (0.0, 0.0)
-    if lo < -UNIT_TOLERANCE or hi > 1 + UNIT_TOLERANCE:
-        raise ValueError(
-            f"{what} must hold values in [0, 1], got [{lo:.7g}, {hi:.7g}]; rescale it "
-            "(for 8-bit values divide by 255, for 16-bit by 65535)"
-        )
+    if a.size:
+        lo, hi = a.min(), a.max()  # in the array's dtype: printed with the digits it holds
+        if float(lo) < -tol or float(hi) > 1 + tol:
+            raise ValueError(
+                f"{what} must hold values in [0, 1], got [{lo!s}, {hi!s}]; rescale it (for 8-bit "
+                "values divide by 255, for 16-bit by 65535), or clamp it with x.clamp(0, 1) "
+                "if the excess is an overshoot of resizing"
+            )
+    a = a.astype(np.float64, copy=False)
     return np.clip(a, 0.0, 1.0)
 
 
@@ -97,7 +102,9 @@ def _composite_float(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def _from_array(a: np.ndarray, channels_first: bool) -> _Decoded:
+def _from_array(
+    a: np.ndarray, channels_first: bool, tolerance: float | None = None
+) -> _Decoded:
     kind = "an image tensor" if channels_first else "an image array"
     if a.dtype.kind not in "biuf":
         raise TypeError(
@@ -136,7 +143,7 @@ def _from_array(a: np.ndarray, channels_first: bool) -> _Decoded:
     if a.dtype == bool:
         a = a.astype(np.uint8) * 255
     if a.dtype.kind == "f":
-        return _composite_float(_float_to_unit(a.astype(np.float64, copy=False), kind))
+        return _composite_float(_float_to_unit(a, kind, tolerance))
     if a.dtype == np.uint16:
         return _composite_float(a.astype(np.float64) / 65535.0)
     if a.dtype != np.uint8:
@@ -156,7 +163,7 @@ def _from_pil(img: Image.Image) -> _Decoded:
     if img.mode in _HIGH_PRECISION_MODES:
         a = np.asarray(img)
         if img.mode == "F":
-            return _composite_float(_float_to_unit(a.astype(np.float64), "a float image"))
+            return _composite_float(_float_to_unit(a, "a float image"))
         lo, hi = int(a.min()), int(a.max())
         if lo < 0 or hi > 65535:
             raise ValueError(
@@ -201,9 +208,10 @@ def _open(source: ImageLike, max_pixels: int, channels_first: bool | None) -> _D
         t = source.detach().cpu()
         if t.is_complex():
             raise TypeError(f"an image tensor must be real, got dtype {t.dtype}")
+        tol = unit_range_tolerance(t.dtype) if t.is_floating_point() else None
         if t.is_floating_point() and t.dtype != torch.float64:
             t = t.float()
-        return _from_array(t.numpy(), channels_first is not False)
+        return _from_array(t.numpy(), channels_first is not False, tol)
     elif isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if not path.is_file():
@@ -286,7 +294,8 @@ def load_image(
 
     EXIF orientation is applied; grayscale, palette and RGBA images become RGB (transparent
     pixels composited on white). 16-bit images are scaled by 65535, float images must hold
-    values in [0, 1] (rounding overshoot up to :data:`UNIT_TOLERANCE` is clamped).
+    values in [0, 1] (a rounding overshoot up to 1e-5, or two ulps of a half-precision dtype,
+    is clamped).
 
     Args:
         source: a file path; a PIL image; an ``H×W[×C]`` array (C = 1, 3 or 4; bool, uint8,
@@ -341,9 +350,9 @@ def load_image(
 def to_numpy(image: torch.Tensor) -> np.ndarray:
     """Turn a ``[1×]C×H×W`` image tensor into an ``H×W×C`` (or ``H×W``) uint8 array.
 
-    Float tensors must hold values in [0, 1] (rounding overshoot up to
-    :data:`UNIT_TOLERANCE` is clamped); ``uint8`` tensors are taken as 0..255 and bool
-    tensors as black and white. ``C`` is 1, 3 or 4; a ``2-D`` tensor is grayscale.
+    Float tensors must hold values in [0, 1] (a rounding overshoot up to 1e-5, or two ulps of
+    a half-precision dtype, is clamped); ``uint8`` tensors are taken as 0..255 and bool tensors
+    as black and white. ``C`` is 1, 3 or 4; a ``2-D`` tensor is grayscale.
 
     Raises:
         TypeError: not a tensor, or a dtype that is not float, uint8 or bool.
@@ -385,7 +394,8 @@ def to_numpy(image: torch.Tensor) -> np.ndarray:
     elif t.dtype == torch.uint8:
         arr = t
     elif t.is_floating_point():
-        a = _float_to_unit(t.double().numpy(), "the image")
+        exact = t if t.dtype in (torch.float32, torch.float64) else t.float()  # exact copy
+        a = _float_to_unit(exact.numpy(), "the image", unit_range_tolerance(t.dtype))
         arr = torch.from_numpy(np.round(a * 255.0).astype(np.uint8))
     else:
         raise TypeError(

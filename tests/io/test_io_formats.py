@@ -11,7 +11,8 @@ import torch
 from PIL import Image
 
 from attribkit import load_image, save_image, to_numpy, to_pil
-from attribkit.io import UNIT_TOLERANCE, atomic_path
+from attribkit._checks import UNIT_RANGE_TOLERANCE, unit_range_tolerance
+from attribkit.io import atomic_path
 
 RAMP16 = np.linspace(0, 65535, 16 * 64).round().astype(np.uint16).reshape(16, 64)
 
@@ -111,7 +112,11 @@ def test_rounding_overshoot_is_clamped_and_real_range_errors_say_so() -> None:
     over = torch.full((3, 2, 2), 1.0000001)
     assert float(load_image(over).max()) == 1.0
     assert int(to_numpy(over).max()) == 255
-    assert int(to_numpy(torch.full((2, 2), -UNIT_TOLERANCE / 2)).max()) == 0
+    assert int(to_numpy(torch.full((2, 2), -UNIT_RANGE_TOLERANCE / 2)).max()) == 0
+    beyond = torch.full((3, 2, 2), 1.0 + 10 * UNIT_RANGE_TOLERANCE)  # 1.0001: not rounding
+    for fn in (to_numpy, load_image):
+        with pytest.raises(ValueError, match=r"got \[1\.0001"):  # enough digits to see it
+            fn(beyond)
     with pytest.raises(ValueError, match=r"\[0, 1\], got \[1\.5, 1\.5\]"):
         to_numpy(torch.full((3, 2, 2), 1.5))
     with pytest.raises(ValueError, match=r"got \[-2\.1"):
@@ -215,3 +220,17 @@ def test_atomic_path_keeps_the_old_file_on_error(tmp_path: Path) -> None:
         tmp.write_text("half")
         raise _Boom
     assert target.read_text() == "old" and sorted(tmp_path.iterdir()) == [target]
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32, torch.float64])
+def test_the_tolerance_follows_the_dtype_and_is_the_shared_one(dtype: torch.dtype) -> None:
+    tol = unit_range_tolerance(dtype)
+    assert tol == max(UNIT_RANGE_TOLERANCE, 2 * torch.finfo(dtype).eps)
+    over = torch.full((3, 2, 2), 1.0, dtype=dtype) + torch.finfo(dtype).eps  # one ulp above 1
+    assert float(load_image(over).max()) == 1.0 and int(to_numpy(over).max()) == 255
+    far = torch.full((3, 2, 2), 1.0 + 4 * tol, dtype=torch.float64).to(dtype)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        to_numpy(far)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        load_image(far)
+    assert unit_range_tolerance(np.dtype("float16")) == unit_range_tolerance(torch.float16)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 __all__ = [
@@ -91,7 +92,7 @@ def check_image_batch(
     if unit_range and x.numel():
         lo, hi = float(x.min()), float(x.max())
         if lo < 0.0 or hi > 1.0:
-            tol = max(UNIT_RANGE_TOLERANCE, 2 * torch.finfo(x.dtype).eps)
+            tol = unit_range_tolerance(x.dtype)
             if lo < -tol or hi > 1.0 + tol:
                 raise ValueError(
                     f"{name} must hold values in [0, 1], got [{lo:.9g}, {hi:.9g}]; "
@@ -755,3 +756,56 @@ def check_feature_map(x: object, name: str = "features") -> torch.Tensor:
     if not x.is_floating_point():
         raise TypeError(f"{name} must be floating point, got {x.dtype}")
     return x
+
+
+__all__ += ["check_choice"]
+
+
+def check_choice(value: object, choices: Sequence[str], name: str, listing: str = "") -> str:
+    """Match a name to one of ``choices``, ignoring case and ``-``/space for ``_``.
+
+    Args:
+        value: the name given.
+        choices: the known names (lower case, ``_`` between words).
+        name: what the name is, for the message (``"sample image"``).
+        listing: where the user finds the names (default: the names themselves).
+
+    Returns:
+        The matching entry of ``choices``.
+
+    Raises:
+        TypeError: ``value`` is not a string.
+        ValueError: no name matches; the message lists close matches.
+
+    Examples:
+        >>> check_choice("Starry-Night", ["starry_night", "scream"], "painting")
+        'starry_night'
+    """
+    listing = listing or ", ".join(choices)
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, one of {listing}; got {type(value).__name__}")
+    key = value.strip().lower().replace("-", "_").replace(" ", "_")
+    if key in choices:
+        return key
+    import difflib
+
+    close = difflib.get_close_matches(key, list(choices), n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    raise ValueError(f"no {name} called {value!r}{hint} (choose from {listing})")
+
+
+__all__ += ["unit_range_tolerance"]
+
+
+def unit_range_tolerance(dtype: torch.dtype | np.dtype[Any]) -> float:
+    """How far outside [0, 1] a float image of ``dtype`` may stray by rounding and still be
+    accepted (then clamped): :data:`UNIT_RANGE_TOLERANCE`, or two ulps of a coarser dtype.
+
+    Examples:
+        >>> unit_range_tolerance(torch.float32)
+        1e-05
+        >>> unit_range_tolerance(torch.float16)
+        0.001953125
+    """
+    eps = torch.finfo(dtype).eps if isinstance(dtype, torch.dtype) else float(np.finfo(dtype).eps)
+    return max(UNIT_RANGE_TOLERANCE, 2 * eps)

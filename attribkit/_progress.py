@@ -13,10 +13,16 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-__all__ = ["progress_bar", "progress_enabled"]
+__all__ = ["progress_bar", "progress_enabled", "in_notebook"]
 
 
-def _in_notebook() -> bool:
+def in_notebook() -> bool:
+    """Whether this code runs in a Jupyter kernel (where bars and pictures show inline).
+
+    Examples:
+        >>> in_notebook()
+        False
+    """
     shell = sys.modules.get("IPython")
     if shell is None:
         return False
@@ -36,7 +42,7 @@ def progress_enabled(show_progress: bool | None) -> bool:
     """
     if show_progress is not None:
         return bool(show_progress)
-    if _in_notebook():
+    if in_notebook():
         return True
     stream = sys.stderr
     return bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())

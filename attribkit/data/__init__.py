@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from attribkit._checks import check_choice
 from attribkit.data.imagenet import IMAGENET_SOURCES, imagenet_photos
 from attribkit.data.sets import SPLITS, ImageSet, PaintingSet, painting_set, photo_set
 from attribkit.io import load_image
@@ -99,11 +100,14 @@ def sample_names(kind: str = "all") -> list[str]:
 
     Args:
         kind: ``photos``, ``textures``, ``paintings`` or ``all``.
+
+    Examples:
+        >>> sample_names("paintings")
+        ['starry_night', 'scream']
     """
     groups = {"photos": SAMPLE_IMAGES, "textures": TEXTURES, "paintings": PAINTINGS, "all": _ALL}
-    if kind not in groups:
-        raise ValueError(f"kind must be one of {sorted(groups)}, got {kind!r}")
-    return list(groups[kind])
+    key = check_choice(kind, list(groups), "kind of sample")
+    return list(groups[key])
 
 
 def sample_image(
@@ -116,7 +120,8 @@ def sample_image(
     """Load a bundled image by name as a ``1×3×H×W`` tensor in [0, 1].
 
     Args:
-        name: one of :func:`sample_names` (``chelsea``, ``brick``, ``starry_night``, …).
+        name: one of :func:`sample_names` (``chelsea``, ``brick``, ``starry_night``, …);
+            case and ``-``/space for ``_`` do not matter.
         size: resize as in :func:`attribkit.load_image`; an ``int`` with no ``crop`` also
             center-crops to a square of that size, the usual classifier input.
         crop: center crop, as in :func:`attribkit.load_image`.
@@ -126,19 +131,18 @@ def sample_image(
         >>> sample_image("chelsea", size=224).shape
         torch.Size([1, 3, 224, 224])
     """
-    if name not in _ALL:
-        import difflib
-
-        close = difflib.get_close_matches(name, list(_ALL), n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise ValueError(f"no sample image called {name!r}{hint} (see sample_names())")
+    key = check_choice(name, list(_ALL), "sample image", "sample_names()")
     if isinstance(size, int) and crop is None:
         crop = size
-    return load_image(_ALL[name](), size=size, crop=crop, device=device)
+    return load_image(_ALL[key](), size=size, crop=crop, device=device)
 
 
 def painting_path(name: str) -> Path:
-    """Path of a bundled painting file (``starry_night`` or ``scream``)."""
-    if name not in PAINTINGS:
-        raise ValueError(f"no painting called {name!r}; choose from {sorted(PAINTINGS)}")
-    return _HERE / f"{name}.jpg"
+    """Path of a bundled painting file (``starry_night`` or ``scream``).
+
+    Examples:
+        >>> painting_path("starry_night").name
+        'starry_night.jpg'
+    """
+    key = check_choice(name, list(PAINTINGS), "painting")
+    return _HERE / f"{key}.jpg"

@@ -20,6 +20,7 @@ import torch
 import torch.distributed as dist
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from attribkit.io import atomic_path  # one atomic writer for the package; re-exported here
 from attribkit.layers.batches import iter_batches
 
 __all__ = [
@@ -161,34 +162,6 @@ def barrier() -> None:
     """Wait for every rank (no-op without a process group)."""
     if is_distributed():
         _collective("barrier", dist.barrier)
-
-
-@contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; rename it to ``path`` only on success.
-
-    On an exception (or if the process dies) the final name is never created, and the
-    temporary file is removed when Python still can.
-
-    Examples:
-        >>> import tempfile, pathlib
-        >>> d = pathlib.Path(tempfile.mkdtemp())
-        >>> with atomic_path(d / "r.txt") as tmp:
-        ...     _ = tmp.write_text("done")
-        >>> (d / "r.txt").read_text()
-        'done'
-    """
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(f".{p.stem}.tmp-{os.getpid()}{p.suffix}")
-    try:
-        yield tmp
-        if not tmp.exists():
-            raise FileNotFoundError(f"nothing was written to the temporary file {tmp}")
-        os.replace(tmp, p)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 class ImageFiles(Dataset[tuple[torch.Tensor, int]]):

@@ -141,25 +141,75 @@ def label(image: torch.Tensor, text: str, height: int = 14) -> torch.Tensor:
     return load_image(canvas)[0]
 
 
-def show(image: torch.Tensor, title: str | None = None, ax: Any = None) -> Any:
-    """Draw a ``[1×]C×H×W`` image with matplotlib and return the axes.
+def show(image: torch.Tensor | Image.Image, title: str | None = None, ax: Any = None) -> Any:
+    """Show an image: inline in a Jupyter notebook, else with matplotlib.
+
+    Args:
+        image: a ``[1×]C×H×W`` image (float in [0, 1], uint8 or bool; C = 1, 3 or 4), an
+            ``N×C×H×W`` batch (tiled with :func:`make_grid`), or a PIL image.
+        title: a caption, or ``None``.
+        ax: a matplotlib ``Axes`` to draw into; then nothing is shown inline.
+
+    Returns:
+        The matplotlib axes drawn into, or ``None`` when the picture was shown inline in a
+        notebook. In a script with a window backend the window opens (``plt.show()``).
 
     Examples:
-        >>> import torch, matplotlib
-        >>> matplotlib.use("Agg")
-        >>> show(torch.zeros(3, 4, 4), "black").get_title()
-        'black'
+        >>> import torch
+        >>> ax = show(torch.rand(4, 3, 8, 8), "four tiles")    # outside a notebook: an Axes
+        >>> ax.get_title()
+        'four tiles'
     """
+    from attribkit.viz.display import display_inline
+
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a string or None, got {type(title).__name__}")
+    if ax is not None and not (hasattr(ax, "imshow") and hasattr(ax, "set_title")):
+        raise TypeError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
+    if isinstance(image, torch.Tensor) and image.ndim not in (2, 3, 4):
+        raise ValueError(
+            f"image must be 2-D or 3-D or 4-D (H×W, C×H×W or N×C×H×W), got shape "
+            f"{tuple(image.shape)}"
+        )
+    if isinstance(image, torch.Tensor) and image.ndim == 4 and image.shape[0] > 1:
+        for one in image:  # the same checks as for one image: no silent clipping in the grid
+            to_pil(one)
+        if not image.is_floating_point():
+            image = image.float() / (255.0 if image.dtype == torch.uint8 else 1.0)
+        image = make_grid(image, nrow=min(8, image.shape[0]))
+    if not isinstance(image, (torch.Tensor, Image.Image)):
+        raise TypeError(
+            f"show takes an image tensor C×H×W, a batch N×C×H×W or a PIL image, got "
+            f"{type(image).__name__}"
+        )
+    if ax is None and display_inline(image, title):
+        return None
     import matplotlib.pyplot as plt
 
-    _check_tensor(image, "image", (2, 3, 4))
+    pil = to_pil(image)
+    shown_here = ax is None
     if ax is None:
         _, ax = plt.subplots()
-    ax.imshow(to_pil(image))
+    ax.imshow(pil, cmap="gray" if pil.mode == "L" else None, vmin=0, vmax=255)
     ax.axis("off")
     if title:
         ax.set_title(title)
+    if shown_here and not plt.isinteractive() and _window_backend():
+        plt.show()
     return ax
+
+
+def _window_backend() -> bool:
+    """Whether matplotlib draws into windows (Tk, Qt, …), not files (Agg) or notebooks."""
+    import matplotlib
+
+    backend = matplotlib.get_backend().lower()
+    try:
+        from matplotlib.backends import BackendFilter, backend_registry
+    except ImportError:  # matplotlib < 3.9
+        return backend in {"tkagg", "qtagg", "qt5agg", "gtk3agg", "gtk4agg", "macosx", "wxagg"}
+    windows = backend_registry.list_builtin(BackendFilter.INTERACTIVE)
+    return backend in windows and backend not in ("nbagg", "notebook", "webagg")
 
 
 def save_or_show(

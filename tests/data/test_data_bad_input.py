@@ -176,10 +176,27 @@ ROWS = [
                 ValueError,
                 "larger than",
             ),
+            Bad("None", lambda: sample_image(None), TypeError, "must be a string"),
+            Bad("number", lambda: sample_image(3), TypeError, "sample_names"),
+            Bad("empty", lambda: sample_image(""), ValueError, "no sample image"),
+            Bad("a path", lambda: sample_image("../io"), ValueError, "no sample image"),
+            Bad(
+                "zero crop",
+                lambda: sample_image("chelsea", crop=0),
+                ValueError,
+                "crop must be positive",
+            ),
         ],
         valid=[
             Valid(
                 "size as a list", lambda: sample_image("chelsea", size=[8, 9]), _shape((1, 3, 8, 9))
+            ),
+            Valid("upper case", lambda: sample_image("CHELSEA", size=16), _shape((1, 3, 16, 16))),
+            Valid("spaces", lambda: sample_image("starry night", size=8), _shape((1, 3, 8, 8))),
+            Valid(
+                "size and crop",
+                lambda: sample_image("coffee", size=20, crop=(10, 12)),
+                _shape((1, 3, 10, 12)),
             ),
             Valid(
                 "grey texture comes out RGB",
@@ -191,18 +208,22 @@ ROWS = [
     Row(
         "sample_names",
         bad=[
-            Bad(
-                "unknown kind", lambda: sample_names("pictures"), ValueError, "kind must be one of"
-            ),
-            Bad("None", lambda: sample_names(None), ValueError, "kind must be one of"),
-            Bad("int", lambda: sample_names(1), ValueError, "kind must be one of"),
-            Bad("upper case", lambda: sample_names("PHOTOS"), ValueError, "kind must be one of"),
-            Bad("empty", lambda: sample_names(""), ValueError, "kind must be one of"),
+            Bad("unknown kind", lambda: sample_names("pictures"), ValueError, "choose from"),
+            Bad("None", lambda: sample_names(None), TypeError, "must be a string"),
+            Bad("int", lambda: sample_names(1), TypeError, "photos"),
+            Bad("singular", lambda: sample_names("photo"), ValueError, "did you mean photos"),
+            Bad("empty", lambda: sample_names(""), ValueError, "choose from"),
+            Bad("list", lambda: sample_names(["photos"]), TypeError, "list"),
         ],
         valid=[
             Valid("textures", lambda: sample_names("textures"), lambda n: "brick" in n),
             Valid(
                 "default is all", lambda: sample_names(), lambda n: "scream" in n and "chelsea" in n
+            ),
+            Valid(
+                "upper case",
+                lambda: sample_names("PAINTINGS"),
+                lambda n: n == ["starry_night", "scream"],
             ),
         ],
     ),
@@ -210,8 +231,9 @@ ROWS = [
         "painting_path",
         bad=[
             Bad("unknown", lambda: painting_path("mona"), ValueError, "choose from"),
-            Bad("None", lambda: painting_path(None), ValueError, "no painting called"),
-            Bad("int", lambda: painting_path(1), ValueError, "no painting called"),
+            Bad("None", lambda: painting_path(None), TypeError, "must be a string"),
+            Bad("int", lambda: painting_path(1), TypeError, "must be a string"),
+            Bad("a path object", lambda: painting_path(Path("scream")), TypeError, "PosixPath"),
             Bad(
                 "a path out of the folder",
                 lambda: painting_path("../scream"),
@@ -222,8 +244,9 @@ ROWS = [
                 "a photo, not a painting",
                 lambda: painting_path("chelsea"),
                 ValueError,
-                "choose from",
+                "starry_night, scream",
             ),
+            Bad("typo", lambda: painting_path("scram"), ValueError, "did you mean scream"),
             Bad("empty", lambda: painting_path(""), ValueError, "no painting called"),
         ],
         valid=[
@@ -232,6 +255,7 @@ ROWS = [
                 lambda: painting_path("scream"),
                 lambda p: p.is_file() and p.suffix == ".jpg",
             ),
+            Valid("mixed case", lambda: painting_path("Starry_Night"), lambda p: p.is_file()),
         ],
     ),
     Row(

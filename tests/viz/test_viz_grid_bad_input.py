@@ -6,10 +6,13 @@ import tempfile
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 import pytest
 import torch
 from badinput import Bad, Row, Valid, check_bad, check_valid, parametrize_rows
+from helpers.nets import overshoot
 from helpers.tiny import images, with_nan
+from PIL import Image
 
 from attribkit import make_grid, show
 from attribkit.viz import gradient_image, label, normalize_each, save_or_show
@@ -58,8 +61,21 @@ ROWS = [
             Bad("1-D", lambda: _show(torch.rand(3)), ValueError, "2-D or 3-D or 4-D"),
             Bad("list", lambda: _show([X[0]]), TypeError, "tensor"),
             Bad("int", lambda: _show((X[0] * 255).long()), TypeError, "floating point"),
+            Bad("none", lambda: _show(None), TypeError, "show takes an image"),
+            Bad("array", lambda: _show(np.zeros((4, 4, 3))), TypeError, "ndarray"),
+            Bad("channels", lambda: _show(torch.rand(5, 4, 4)), ValueError, "1, 3 or 4"),
+            Bad("range in a batch", lambda: _show(torch.full((2, 3, 4, 4), 4.0)), ValueError,
+                r"\[0, 1\]"),
+            Bad("title", lambda: _show(X[0], title=5), TypeError, "title"),
+            Bad("ax", lambda: _show(X[0], ax="left"), TypeError, "matplotlib Axes"),
         ],
-        valid=[Valid("gray 2-D map", lambda: _show(torch.rand(5, 7), "map"))],
+        valid=[
+            Valid("gray 2-D map", lambda: _show(torch.rand(5, 7), "map")),
+            Valid("overshoot 1.0000001", lambda: _show(overshoot(X[0]))),
+            Valid("batch tiled", lambda: _show(torch.rand(4, 3, 6, 6))),
+            Valid("uint8 batch", lambda: _show(torch.zeros(2, 1, 3, 3, dtype=torch.uint8))),
+            Valid("PIL image", lambda: _show(Image.new("RGB", (3, 3)))),
+        ],
     ),
     Row(
         "viz.gradient_image",

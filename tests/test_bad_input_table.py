@@ -43,14 +43,6 @@ EXEMPT: dict[str, str] = {
         "arbitrary style (AdaIN*, train_arbitrary): being wired in; rows wait in "
         "tests/style/test_adain_bad_input.py until the names are exported",
     ),  # fmt: skip
-    # Rows written on branch `setup` (tests/io/test_io_bad_input.py: 19/10/9/5 bad inputs,
-    # tests/viz/test_viz_bad_input.py: 12), which also rewrites attribkit/io.py (16-bit PNG,
-    # float TIFF, channels-first tensors) and attribkit/viz/report.py: rows written here
-    # against main's io.py would fail or duplicate them once it lands.
-    **dict.fromkeys(
-        ["load_image", "save_image", "to_numpy", "to_pil"], "attribkit.io: branch setup"
-    ),
-    "Report": "attribkit.viz.report: branch setup",
 }
 
 

@@ -10,7 +10,7 @@ The shipped model was made with (one CPU thread, in the background; rerunning th
 command resumes from ``RUN/checkpoint``)::
 
     OMP_NUM_THREADS=1 nice -n 10 python tools/train_multistyle.py --run-dir RUN \\
-        --steps 4800 --width 16 --crop 96 --batch-size 8 --style-weight 5 > RUN.log 2>&1 &
+        --steps 4000 --width 16 --crop 96 --batch-size 8 --style-weight 3 > RUN.log 2>&1 &
     python tools/train_multistyle.py --run-dir RUN --ship --log RUN.log [--log RUN2.log ...]
 
 ``--ship`` copies ``RUN/model.*`` to ``attribkit/data/multistyle.*`` with the training record
@@ -69,11 +69,11 @@ def check_styles() -> None:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--run-dir", required=True, help="checkpoints and the final model")
-    ap.add_argument("--steps", type=int, default=4800)
+    ap.add_argument("--steps", type=int, default=4000)
     ap.add_argument("--width", type=int, default=16, help="first-layer width (Johnson: 32)")
     ap.add_argument("--crop", type=int, default=96)
     ap.add_argument("--batch-size", type=int, default=8)
-    ap.add_argument("--style-weight", type=float, default=5.0)
+    ap.add_argument("--style-weight", type=float, default=3.0)
     ap.add_argument("--tv-weight", type=float, default=10.0)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--seed", type=int, default=0)

@@ -10,7 +10,6 @@ import torch
 from torch import nn
 
 from attribkit._checks import check_image_batch, check_positive_int
-from attribkit.layers.state import frozen
 
 __all__ = ["imagenet_classes", "class_index", "Prediction", "predict"]
 
@@ -109,10 +108,18 @@ def predict(
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
-    check_image_batch(images, "images", unit_range=True)
     check_positive_int(topk, "topk")
-    with frozen(model), torch.no_grad():
-        logits = model(images)
+    images = check_image_batch(images, "images", unit_range=True)
+    # eval mode without autograd changes no buffer; only the modes need restoring (models sit
+    # below layers in the import order, so layers.state.frozen is not used here)
+    modes = [(m, m.training) for m in model.modules()]
+    try:
+        model.eval()
+        with torch.no_grad():
+            logits = model(images)
+    finally:
+        for m, mode in modes:
+            m.training = mode
     probs = logits.float().softmax(dim=-1)
     k = min(topk, probs.shape[-1])
     if class_names is None:

@@ -18,6 +18,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from attribkit.layers.hooks import LayerRef, layer_name
+from attribkit.models.backbones import BACKBONES
+from attribkit.models.backbones import default_layers as backbone_layers
 from attribkit.style.losses import PerceptualLoss, PerceptualTerms
 from attribkit.style.train_data import ContentBatch
 
@@ -32,20 +34,13 @@ __all__ = [
 ]
 
 #: Style layers on EfficientNet-Lite0 (stem activation and five blocks; DESIGN.md §4).
-EFFICIENTNET_STYLE_LAYERS = (
-    "_swish",
-    "_blocks.0",
-    "_blocks.2",
-    "_blocks.4",
-    "_blocks.7",
-    "_blocks.10",
-)
+EFFICIENTNET_STYLE_LAYERS = BACKBONES["efficientnet_lite0"].fast_style
 #: Content layer on EfficientNet-Lite0.
-EFFICIENTNET_CONTENT_LAYERS = ("_blocks.4",)
+EFFICIENTNET_CONTENT_LAYERS = BACKBONES["efficientnet_lite0"].fast_content
 #: Johnson's style layers on VGG16/19.
-VGG_STYLE_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
+VGG_STYLE_LAYERS = BACKBONES["vgg"].fast_style
 #: Johnson's content layer on VGG16/19.
-VGG_CONTENT_LAYERS = ("relu2_2",)
+VGG_CONTENT_LAYERS = BACKBONES["vgg"].fast_content
 
 
 def default_layers(
@@ -54,7 +49,7 @@ def default_layers(
     style_layers: Sequence[LayerRef] | None = None,
 ) -> tuple[list[str], list[str]]:
     """The content and style layers, as dotted names: the given ones, else the backbone's
-    defaults (EfficientNet-Lite0's or VGG's, recognized by their layer names).
+    defaults from the backbone table (:data:`attribkit.models.backbones.BACKBONES`).
 
     Raises:
         ValueError: a layer does not exist, or no default fits the backbone.
@@ -67,21 +62,13 @@ def default_layers(
     for nm, given in (("content_layers", content_layers), ("style_layers", style_layers)):
         if isinstance(given, (str, nn.Module)):
             raise TypeError(f"{nm} must be a list of layers, got one layer {given!r:.60}")
-    if content_layers is None or style_layers is None:
-        names = {n for n, _ in backbone.named_modules()}
-        dc: Sequence[str]
-        ds: Sequence[str]
-        if set(EFFICIENTNET_STYLE_LAYERS) <= names:
-            dc, ds = EFFICIENTNET_CONTENT_LAYERS, EFFICIENTNET_STYLE_LAYERS
-        elif set(VGG_STYLE_LAYERS) <= names:
-            dc, ds = VGG_CONTENT_LAYERS, VGG_STYLE_LAYERS
-        else:
-            raise ValueError(
-                "this backbone has neither EfficientNet-Lite0's nor VGG's layer names; "
-                "pass content_layers and style_layers"
-            )
-        content_layers = dc if content_layers is None else content_layers
-        style_layers = ds if style_layers is None else style_layers
+    try:
+        if content_layers is None:
+            content_layers = backbone_layers(backbone, "fast_content")
+        if style_layers is None:
+            style_layers = backbone_layers(backbone, "fast_style")
+    except ValueError as err:
+        raise ValueError(f"{err}: pass content_layers and style_layers") from None
     return (
         [layer_name(backbone, c) for c in content_layers],
         [layer_name(backbone, s) for s in style_layers],
@@ -160,12 +147,12 @@ class MultiStyleLoss(nn.Module):
         against style ``style_index[i]``."""
         self.content.set_content(content)
         feats = self.content.features(output, self.layers)
-        base = self.content.terms(feats, output, processed=True)
+        base = self.content.terms(feats, output)
         style = output.new_zeros(output.shape[0])
         for s in torch.unique(style_index).tolist():
             rows = torch.nonzero(style_index == s).flatten()
             sub = {k: feats[k][rows] for k in self.style_layers}
-            terms = self.style_loss(int(s)).terms(sub, output[rows], processed=True)
+            terms = self.style_loss(int(s)).terms(sub, output[rows])
             style = style.index_put((rows,), terms.style)
         total = base.content + style + base.tv
         return PerceptualTerms(content=base.content, style=style, tv=base.tv, total=total)

@@ -47,7 +47,7 @@ def test_shipped_record_names_the_multistyle_paintings_and_holds_out_photos() ->
     assert tr["content"].startswith("photo_set(split='train')")
     specs = training_styles(meta)  # painting keys resolve wherever the package is installed
     assert list(specs) == meta["styles"]
-    assert specs["great_wave"].load().shape[-2:] == (256, 378)
+    assert min(specs["great_wave"].load().shape[-2:]) == 256  # the recorded style size
 
 
 @pytest.mark.slow

@@ -49,9 +49,9 @@ def run(ctx: DemoContext, section: Section) -> None:
         make_grid(torch.stack(tiles), nrow=len(names) + 1),
         f"The shipped MultiStyleNet (width {meta['arch']['width']}, "
         f"{meta['arch']['n_residual']} residual blocks; trained {tr['steps']} steps on "
-        f"{tr['crop']} px crops of the bundled photos, chelsea and coffee held out) applied to "
-        f"{len(photos)} photos at {size} px in each of its {len(names)} styles: one forward "
-        f"pass each, {t_net / n * 1000:.0f} ms per image on {ctx.device}.",
+        f"{tr['crop']} px crops of {str(tr['content']).split(':')[0]}) applied to "
+        f"{len(photos)} photos it never saw, at {size} px, in each of its {len(names)} styles: "
+        f"one forward pass each, {t_net / n * 1000:.0f} ms per image on {ctx.device}.",
         name="faststyle-styles",
     )
 

@@ -37,7 +37,8 @@ __all__ = [
     "PairedCrops",
 ]
 
-#: An image given by a bundled name (``"chelsea"``), a path, or a ``1×3×H×W`` tensor.
+#: An image given by a bundled name (``"chelsea"``), a :func:`attribkit.painting_set` key, a
+#: path, or a ``1×3×H×W`` tensor.
 ImageSource = str | Path | torch.Tensor
 #: File suffixes read from a folder of images.
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
@@ -58,7 +59,9 @@ def _resize_short(x: torch.Tensor, size: int) -> torch.Tensor:
 def load_image_source(src: ImageSource, size: int | None = None) -> torch.Tensor:
     """One image as ``1×3×H×W`` in [0, 1] on the CPU, its shorter side resized to ``size``.
 
-    A bundled photo given by name is also centre-cropped to a ``size`` square.
+    A bundled photo given by name is also centre-cropped to a ``size`` square. A
+    :func:`attribkit.painting_set` key (``"hokusai-the-great-wave-off-kanagawa"``) names that
+    shipped painting, so a saved model's training record stays valid wherever it is installed.
 
     Examples:
         >>> load_image_source(torch.rand(3, 8, 12), size=4).shape
@@ -85,8 +88,16 @@ def load_image_source(src: ImageSource, size: int | None = None) -> torch.Tensor
     if isinstance(src, str) and src in sample_names("all") and not Path(src).exists():
         return sample_image(src, size=size, crop=None) if size else sample_image(src)
     p = Path(src)
+    if not p.exists() and isinstance(src, str):
+        from attribkit.data import painting_set
+
+        paintings = painting_set()
+        if src in paintings.keys:  # a shipped painting by key: portable in a training record
+            p = paintings.paths[paintings.index(src)]
     if not p.exists():
-        raise FileNotFoundError(f"no image at {p} (and no bundled image called {str(src)!r})")
+        raise FileNotFoundError(
+            f"no image at {p} (and no bundled image or painting_set() key called {str(src)!r})"
+        )
     return load_image(p, size=size)
 
 

@@ -223,7 +223,11 @@ ROWS = [
             ),
         ],
         valid=[
-            Valid("whole image crop", lambda: StyleSpec(STYLE, size=8, crop=(0, 0, 1, 1)).load())
+            Valid("whole image crop", lambda: StyleSpec(STYLE, size=8, crop=(0, 0, 1, 1)).load()),
+            Valid(
+                "painting_set key",
+                lambda: StyleSpec("hokusai-the-great-wave-off-kanagawa", size=8).load(),
+            ),
         ],
     ),
     Row(

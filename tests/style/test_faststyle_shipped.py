@@ -1,4 +1,5 @@
-"""The multi-style model shipped in the package: loads offline, mixes styles smoothly."""
+"""The multi-style model shipped in the package: loads offline, names its 16 paintings, was
+trained without the held-out photos, mixes styles smoothly."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import pytest
 import torch
 from helpers.tiny import one_thread  # noqa: F401 (a fixture, used through pytestmark)
 
-from attribkit.data import sample_image
+from attribkit.data import painting_set, photo_set, sample_image
 from attribkit.style import load_shipped_model, stylize
 from attribkit.style.checkpoint import read_style_metadata, shipped_model_path
 from attribkit.style.losses import PerceptualLoss
@@ -18,11 +19,12 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 def test_shipped_model_loads_offline() -> None:
     net = load_shipped_model()
-    assert net.n_styles >= 4
-    assert {"starry_night", "scream"} <= set(net.style_names)
+    assert net.n_styles == 16 and len(set(net.style_names)) == 16
+    assert {"starry_night", "great_wave", "scream"} <= set(net.style_names)
+    assert all(n.isidentifier() and n.islower() for n in net.style_names), net.style_names
     path = shipped_model_path()
     size = path.with_suffix(".safetensors").stat().st_size
-    assert size <= 10 * 2**20
+    assert size <= 5 * 2**20
     meta = read_style_metadata(path)
     assert meta["training"]["steps"] > 0 and meta["training"]["device"]
     x = sample_image("chelsea", size=36)
@@ -30,6 +32,22 @@ def test_shipped_model_loads_offline() -> None:
     y = stylize(net, x, "scream")
     world.assert_unchanged()
     assert isinstance(y, torch.Tensor) and y.shape == x.shape
+
+
+def test_shipped_record_names_the_multistyle_paintings_and_holds_out_photos() -> None:
+    meta = read_style_metadata(shipped_model_path())
+    tr = meta["training"]
+    paintings = painting_set(split="multistyle")
+    # one style per painting of the split, in its order, by 16 different artists
+    assert tr["style_sources"] == paintings.keys
+    assert len(set(paintings.artists)) == 16
+    assert meta["styles"] == tr["styles"]
+    # the held-out photos are recorded and are the split's
+    assert tr["holdout"] == photo_set(split="holdout").keys
+    assert tr["content"].startswith("photo_set(split='train')")
+    specs = training_styles(meta)  # painting keys resolve wherever the package is installed
+    assert list(specs) == meta["styles"]
+    assert min(specs["great_wave"].load().shape[-2:]) == 256  # the recorded style size
 
 
 @pytest.mark.slow

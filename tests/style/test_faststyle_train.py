@@ -102,6 +102,18 @@ def test_samples_and_style_spec(tmp_path: Path) -> None:
     assert r.model.style_names == ["style0", "style1"]  # type: ignore[attr-defined]
 
 
+def test_style_spec_reads_a_painting_set_key() -> None:
+    from attribkit.data import painting_set
+
+    paintings = painting_set()
+    i = paintings.index("hokusai-the-great-wave-off-kanagawa")
+    spec = StyleSpec("hokusai-the-great-wave-off-kanagawa", size=None)
+    assert torch.equal(spec.load(), paintings.image(i)[None])
+    assert spec.source_name == "hokusai-the-great-wave-off-kanagawa"  # portable in a record
+    with pytest.raises(FileNotFoundError, match="painting_set"):
+        StyleSpec("hokusai-the-great-wave", size=None).load()
+
+
 def test_callback_exception_leaves_backbone(tmp_path: Path) -> None:
     bb = _backbone()
     world = snapshot_world(bb)

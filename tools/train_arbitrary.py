@@ -86,10 +86,11 @@ def ship(args: argparse.Namespace) -> None:
     net, _, meta = load_style_model(src, return_extra=True)
     training = dict(meta["training"])
     state = meta.get("state", {})
-    if state:  # a checkpoint: record where it stopped
+    if state:  # a checkpoint: record where it stopped (seconds: of the last resumed part)
         training["steps_done"] = state["step"]
-        training["seconds"] = state["seconds"]
+        training["seconds_last_part"] = state["seconds"]
     training["shipped_from"] = src.name
+    training.update(json.loads(args.record))
     path = save_style_model(net, DATA / "arbitrary", training=training)
     print(json.dumps({"shipped": str(path), "bytes": path.stat().st_size, **training}))
 
@@ -113,6 +114,7 @@ def main() -> None:
     p.add_argument("--log-every", type=int, default=10)
     p.add_argument("--ship", action="store_true", help="copy the trained model to data/")
     p.add_argument("--from-checkpoint", action="store_true", help="ship the last checkpoint")
+    p.add_argument("--record", default="{}", help="JSON merged into the shipped training record")
     args = p.parse_args()
     if args.ship:
         ship(args)

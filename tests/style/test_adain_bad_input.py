@@ -15,7 +15,7 @@ import math
 import pytest
 import torch
 from badinput import Bad, Row, Valid, check_bad, check_valid, parametrize_rows
-from helpers.adain_nets import tiny_adain_net
+from helpers.adain_nets import tiny_adain_net, tiny_train_kwargs
 from torch import nn
 
 import attribkit
@@ -51,22 +51,7 @@ def _finite(out: object) -> None:
 
 def _train(content: object = None, **kw: object) -> object:
     """A one-step tiny training (the row's thunks change one argument)."""
-    from helpers.adain_nets import tiny_backbone
-
-    args: dict[str, object] = dict(
-        backbone=tiny_backbone(),
-        layer="relu2",
-        style_layers=["relu1", "relu2"],
-        width=4,
-        crop=8,
-        content_size=16,
-        style_size=16,
-        batch_size=1,
-        steps=1,
-        recon_steps=0,
-        show_progress=False,
-    )
-    args.update(kw)
+    args = tiny_train_kwargs(16, **{"batch_size": 1, "steps": 1, "recon_steps": 0, **kw})
     imgs = [torch.rand(1, 3, 16, 16)] if content is None else content
     return train_arbitrary(imgs, [torch.rand(1, 3, 16, 16)], **args)  # type: ignore[arg-type]
 

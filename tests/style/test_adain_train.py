@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers.adain_nets import tiny_backbone
+from helpers.adain_nets import tiny_backbone, tiny_train_kwargs
 
 from attribkit.style import load_style_model, save_style_model
 from attribkit.style.arbitrary import AdaINStyleNet
@@ -26,20 +26,7 @@ def _images(n: int, seed: int) -> list[torch.Tensor]:
 
 
 def _train(**kw: object) -> object:
-    args: dict[str, object] = dict(
-        backbone=tiny_backbone(),
-        layer="relu2",
-        style_layers=["relu1", "relu2"],
-        width=4,
-        crop=16,
-        content_size=32,
-        style_size=32,
-        batch_size=2,
-        lr=1e-2,
-        lr_end=1e-3,
-        show_progress=False,
-    )
-    args.update(kw)
+    args = tiny_train_kwargs(**{"lr": 1e-2, "lr_end": 1e-3, **kw})
     return train_arbitrary(_images(3, 0), _images(3, 1), **args)  # type: ignore[arg-type]
 
 

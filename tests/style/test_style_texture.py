@@ -43,9 +43,8 @@ def test_world_unchanged_after_exception():
         raise RuntimeError("stop here")
 
     with pytest.raises(RuntimeError, match="stop here"):
-        TextureSynthesis(net, ["1"], pad=0).synthesize(
-            tex, steps=3, callbacks=[boom], show_progress=False
-        )
+        TextureSynthesis(net, ["1"], pad=0).synthesize(tex, steps=3, callbacks=[boom],
+                                                       show_progress=False)
     snap.assert_unchanged()
 
 
@@ -53,9 +52,8 @@ def test_grayscale_textures_stay_grey_and_batches_differ():
     net = _net()
     gray = _tex(1).expand(-1, 3, -1, -1)
     assert is_grayscale(gray) and not is_grayscale(_tex(3))
-    out = TextureSynthesis(net, ["1"], pad=0, shift=0).synthesize(
-        gray, 10, steps=3, n=2, show_progress=False, seed=1
-    )
+    out = TextureSynthesis(net, ["1"], pad=0, shift=0).synthesize(gray, 10, steps=3, n=2,
+                                                                  show_progress=False, seed=1)
     assert out.shape == (2, 3, 10, 10)
     assert torch.equal(out[:, 0], out[:, 1]) and torch.equal(out[:, 1], out[:, 2])
     assert not torch.equal(out[0], out[1])
@@ -67,12 +65,10 @@ def test_shift_matches_both_pixel_phases():
     tex = _tex(3, 8)
     start = torch.full((1, 3, 8, 8), 0.5)
     plain = TextureSynthesis(net, ["0"], pad=0, shift=0).synthesize(
-        tex, 8, steps=5, init=start, show_progress=False, seed=0
-    )
+        tex, 8, steps=5, init=start, show_progress=False, seed=0)
     assert torch.equal(plain[..., 1::2, 1::2], start[..., 1::2, 1::2])
     shifted = TextureSynthesis(net, ["0"], pad=0, shift=1).synthesize(
-        tex, 8, steps=5, init=start, show_progress=False, seed=0
-    )
+        tex, 8, steps=5, init=start, show_progress=False, seed=0)
     assert not torch.equal(shifted[..., 1::2, 1::2], start[..., 1::2, 1::2])
 
 
@@ -84,16 +80,14 @@ def test_identity_layer_reaches_the_gram_target():
     net = nn.Sequential(conv)
     tex = _tex(3, 8)
     out = TextureSynthesis(net, ["0"], pad=0, shift=0).synthesize(
-        tex, 12, steps=60, show_progress=False, seed=0
-    )
+        tex, 12, steps=60, show_progress=False, seed=0)
     assert torch.allclose(gram_matrix(out), gram_matrix(tex), atol=2e-3)
 
 
 def test_layer_sweep_and_exceptions():
     net = _net()
-    imgs, sets, losses = texture_layer_sweep(
-        net, _tex(), [["1"], ["1", "3"]], size=10, steps=2, show_progress=False, pad=0
-    )
+    imgs, sets, losses = texture_layer_sweep(net, _tex(), [["1"], ["1", "3"]], size=10,
+                                             steps=2, show_progress=False, pad=0)
     assert imgs.shape == (2, 3, 10, 10) and sets == [["1"], ["1", "3"]] and len(losses) == 2
     ts = TextureSynthesis(net, ["1"], pad=0)
     with pytest.raises(ValueError, match="does not exist"):

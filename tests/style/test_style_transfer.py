@@ -75,51 +75,22 @@ def test_blend_scale_init_and_colour_options():
     content = _img(0)
     a, b = _img(1, 20), _img(2, 12)
     st = StyleTransfer(net, ["3"], ["1"], pad=2)
-    out = st.transfer(
-        content,
-        [a, b],
-        style_weights=[3, 1],
-        style_scale=0.75,
-        init="noise",
-        steps=3,
-        show_progress=False,
-        seed=0,
-    )
-    assert not torch.equal(
-        out,
-        st.transfer(
-            content,
-            [a, b],
-            style_weights=[3, 1],
-            style_scale=0.75,
-            init="noise",
-            steps=3,
-            show_progress=False,
-            seed=1,
-        ),
-    )
+    out = st.transfer(content, [a, b], style_weights=[3, 1], style_scale=0.75, init="noise",
+                      steps=3, show_progress=False, seed=0)
+    assert not torch.equal(out, st.transfer(content, [a, b], style_weights=[3, 1],
+                                            style_scale=0.75, init="noise", steps=3,
+                                            show_progress=False, seed=1))
     assert out.shape == content.shape
     assert torch.equal(
-        out,
-        st.transfer(
-            content,
-            [a, b],
-            style_weights=[3, 1],
-            style_scale=0.75,
-            init="noise",
-            steps=3,
-            show_progress=False,
-            seed=0,
-        ),
+        out, st.transfer(content, [a, b], style_weights=[3, 1], style_scale=0.75, init="noise",
+                         steps=3, show_progress=False, seed=0)
     )
     lum = st.transfer(content, a, preserve_color="luminance", steps=3, show_progress=False)
     # colours (I, Q) come from the content
     assert torch.allclose(rgb_to_yiq(lum)[:, 1:], rgb_to_yiq(content)[:, 1:], atol=0.08)
     for mode in ("histogram", "linear"):
-        assert (
-            st.transfer(content, a, preserve_color=mode, steps=2, show_progress=False).shape
-            == content.shape
-        )
+        assert st.transfer(content, a, preserve_color=mode, steps=2,
+                           show_progress=False).shape == content.shape
     gray_content = content.mean(1, keepdim=True)
     assert st.transfer(gray_content, a, steps=2, show_progress=False).shape == (1, 3, 16, 16)
 
@@ -139,7 +110,8 @@ def test_exceptions() -> None:
     with pytest.raises(ValueError, match="nothing to optimize"):
         st.transfer(content, style, style_weight=0, content_weight=0, show_progress=False)
     with pytest.raises(ValueError, match="nothing to optimize"):
-        StyleTransfer(net, [], ["1"]).transfer(content, style, style_weight=0, show_progress=False)
+        StyleTransfer(net, [], ["1"]).transfer(content, style, style_weight=0,
+                                               show_progress=False)
     with pytest.raises(ValueError, match="4 channels"):
         st.transfer(content, four_channels, show_progress=False)
     with pytest.raises(ValueError, match=r"\[0, 1\]"):

@@ -431,7 +431,7 @@ def load_shipped_model(
     """A model shipped with attribkit (``attribkit/data/PROVENANCE.md`` tells its training).
 
     Args:
-        name: ``"multistyle"`` (the :class:`MultiStyleNet` of 16+ paintings, mixable) or
+        name: ``"multistyle"`` (the :class:`MultiStyleNet`; its styles are ``net.style_names``) or
             ``"arbitrary"`` (the :class:`AdaINStyleNet` decoder on EfficientNet-Lite0: any
             style image).
         device: where to put the model.

@@ -73,6 +73,7 @@ from attribkit.optvis import (
     optimize,
 )
 from attribkit.style import (
+    AdaINStyleNet,
     FeatureLoss,
     GramLoss,
     MultiStyleNet,
@@ -86,6 +87,7 @@ from attribkit.style import (
     load_shipped_model,
     stylize,
     total_variation,
+    train_arbitrary,
     train_style,
 )
 from attribkit.viz import Report, make_grid, show
@@ -110,6 +112,7 @@ __all__ = [
     "LayerGradCam",
     "MaxActivatingPatches",
     "MultiStyleNet",
+    "AdaINStyleNet",
     "NeuronDeconvolution",
     "NeuronGuidedBackprop",
     "NeuronVisualization",
@@ -171,6 +174,7 @@ __all__ = [
     "total_variation",
     "train_digits_cnn",
     "train_style",
+    "train_arbitrary",
     "vgg16",
     "vgg19",
 ]

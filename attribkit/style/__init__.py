@@ -88,3 +88,21 @@ __all__ += [
     "stylize_files",
     "train_style",
 ]
+
+# arbitrary style: AdaIN (issue 13)
+from attribkit.style.adain import AdaIN, AdaINDecoder, FeatureStats, adain, feature_stats  # noqa: E402
+from attribkit.style.arbitrary import AdaINStyleNet  # noqa: E402
+from attribkit.style.arbitrary_loss import AdaINLoss, mean_std_loss  # noqa: E402
+from attribkit.style.train_arbitrary import train_arbitrary  # noqa: E402
+
+__all__ += [
+    "AdaIN",
+    "AdaINDecoder",
+    "AdaINLoss",
+    "AdaINStyleNet",
+    "FeatureStats",
+    "adain",
+    "feature_stats",
+    "mean_std_loss",
+    "train_arbitrary",
+]

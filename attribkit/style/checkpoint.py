@@ -20,7 +20,7 @@ import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import torch
 from torch import nn
@@ -31,6 +31,8 @@ from attribkit._checks import (
     read_json_file,
     read_safetensors_header,
 )
+from attribkit.style.adain import AdaINDecoder
+from attribkit.style.arbitrary import AdaINStyleNet
 from attribkit.style.transformer import MultiStyleNet, TransformerNet
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "save_style_model",
     "load_style_model",
     "read_style_metadata",
+    "SHIPPED_MODELS",
     "shipped_model_path",
     "load_shipped_model",
 ]
@@ -48,11 +51,23 @@ __all__ = [
 FORMAT = "attribkit.faststyle"
 _VERSION = 1
 #: The networks this format holds: class name -> (class, its integer architecture fields).
-#: A new network (e.g. an arbitrary-style decoder) adds a row here and a case in ``_build``.
+#: A new network adds a row here and a case in ``_build``. An :class:`AdaINStyleNet` file
+#: holds the decoder only; its frozen encoder is rebuilt from the backbone (named, with the
+#: cut layer, in the string fields of :data:`_STRING_FIELDS`).
 ARCHITECTURES: dict[str, tuple[type[nn.Module], tuple[str, ...]]] = {
     "TransformerNet": (TransformerNet, ("width", "n_residual")),
     "MultiStyleNet": (MultiStyleNet, ("n_styles", "width", "n_residual")),
+    "AdaINStyleNet": (
+        AdaINStyleNet,
+        ("channels", "stride", "width", "max_width", "convs", "pad"),
+    ),
 }
+#: Text fields of an architecture, by class (checked as short dotted identifiers).
+_STRING_FIELDS: dict[str, tuple[str, ...]] = {"AdaINStyleNet": ("backbone", "layer")}
+#: The backbone an :class:`AdaINStyleNet` file is rebuilt on when no ``backbone`` is given.
+_DEFAULT_BACKBONE = "EfficientNetLite0"
+#: Shipped models: name -> file name (without suffix) under ``attribkit/data``.
+SHIPPED_MODELS = {"multistyle": "multistyle", "arbitrary": "arbitrary"}
 #: Largest value accepted for an architecture field read from JSON.
 _FIELD_LIMITS = {"n_residual": 64, "width": 1024}
 _DEFAULT_LIMIT = 4096
@@ -96,6 +111,16 @@ def architecture(model: nn.Module) -> dict[str, Any]:
         >>> architecture(TransformerNet(width=4, n_residual=1))
         {'class': 'TransformerNet', 'width': 4, 'n_residual': 1}
     """
+    if type(model) is AdaINStyleNet:
+        cfg = model.config()
+        return {
+            "class": "AdaINStyleNet",
+            "backbone": type(model.encoder.backbone).__name__,
+            "layer": model.layer,
+            "channels": int(model.channels),
+            "stride": int(model.stride),
+            **{f: int(cfg[f]) for f in ("width", "max_width", "convs", "pad")},
+        }
     for name, (cls, fields) in ARCHITECTURES.items():
         if type(model) is cls:
             return {"class": name, **{f: int(getattr(model, f)) for f in fields}}
@@ -116,7 +141,8 @@ def save_style_model(
     """Write ``model`` to ``path.safetensors`` + ``path.json``.
 
     Args:
-        model: a :class:`TransformerNet` or :class:`MultiStyleNet`.
+        model: a :class:`TransformerNet`, :class:`MultiStyleNet` or :class:`AdaINStyleNet`
+            (its decoder is written; the encoder is rebuilt from the backbone on loading).
         path: file name without suffix (a ``.safetensors`` or ``.json`` suffix is dropped).
         training: training settings to record (JSON-able; other values become strings).
         extra_tensors: more tensors to store (optimizer / generator state for resuming),
@@ -211,6 +237,16 @@ def read_style_metadata(path: str | Path) -> dict[str, Any]:
             raise ValueError(
                 f"{json_path}: bad architecture field {key}={v!r:.40} (expected an int in 0..{top})"
             )
+    for key in _STRING_FIELDS.get(arch["class"], ()):
+        v = arch.get(key)
+        if (
+            not isinstance(v, str)
+            or not 0 < len(v) <= 100
+            or not all(c.isalnum() or c in "._" for c in v)
+        ):
+            raise ValueError(
+                f"{json_path}: bad architecture field {key}={v!r:.40} (expected a dotted name)"
+            )
     styles = meta.get("styles")
     if not isinstance(styles, list) or not all(isinstance(s, str) for s in styles):
         raise ValueError(f"{json_path}: 'styles' must be a list of names")
@@ -220,8 +256,54 @@ def read_style_metadata(path: str | Path) -> dict[str, Any]:
     return meta
 
 
-def _build(meta: Mapping[str, Any]) -> TransformerNet | MultiStyleNet:
+def _build_adain(arch: Mapping[str, Any], backbone: nn.Module | None) -> AdaINStyleNet:
+    if backbone is None:
+        if arch["backbone"] != _DEFAULT_BACKBONE:
+            raise ValueError(
+                f"this AdaINStyleNet was trained on a {arch['backbone']} encoder; pass that "
+                "network as backbone= to load it"
+            )
+        from attribkit.models import efficientnet_lite0
+
+        backbone = efficientnet_lite0()
+    try:
+        net = AdaINStyleNet(
+            backbone,
+            arch["layer"],
+            width=arch["width"],
+            max_width=arch["max_width"],
+            convs=arch["convs"],
+            pad=arch["pad"],
+        )
+    except (KeyError, ValueError) as err:
+        raise ValueError(f"the AdaINStyleNet described cannot be rebuilt: {err}") from err
+    if (net.channels, net.stride) != (arch["channels"], arch["stride"]):
+        raise ValueError(
+            f"the encoder cut at {arch['layer']!r} gives {net.channels} channels at stride "
+            f"{net.stride}, but the file was trained on {arch['channels']} at stride "
+            f"{arch['stride']}: pass the backbone it was trained on"
+        )
+    return net
+
+
+def _expected_shapes(meta: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:
+    """Tensor shapes of the described network (built on the ``meta`` device)."""
     arch = meta["arch"]
+    with torch.device("meta"):
+        if arch["class"] == "AdaINStyleNet":
+            dec = AdaINDecoder(
+                arch["channels"], arch["stride"], arch["width"], arch["max_width"], arch["convs"]
+            )
+            return {f"model.decoder.{k}": tuple(v.shape) for k, v in dec.state_dict().items()}
+        return {f"model.{k}": tuple(v.shape) for k, v in _build(meta).state_dict().items()}
+
+
+def _build(
+    meta: Mapping[str, Any], backbone: nn.Module | None = None
+) -> TransformerNet | MultiStyleNet | AdaINStyleNet:
+    arch = meta["arch"]
+    if arch["class"] == "AdaINStyleNet":
+        return _build_adain(arch, backbone)
     if arch["class"] == "MultiStyleNet":
         styles = meta["styles"]
         if len(styles) != arch["n_styles"]:
@@ -235,8 +317,10 @@ def _build(meta: Mapping[str, Any]) -> TransformerNet | MultiStyleNet:
 def _check_header(st_path: Path, meta: Mapping[str, Any]) -> None:
     """Compare the tensor file's header with the described network, before reading data."""
     header = read_safetensors_header(st_path, _WHAT)
-    with torch.device("meta"):
-        expected = {f"model.{k}": tuple(v.shape) for k, v in _build(meta).state_dict().items()}
+    try:
+        expected = _expected_shapes(meta)
+    except ValueError as err:
+        raise ValueError(f"{st_path}: its description names an impossible network: {err}") from err
     found = {k: tuple(v["shape"]) for k, v in header.items() if k.startswith("model.")}
     what = f"{st_path} does not hold the {meta['arch']['class']} its description asks for"
     check_state_shapes(expected, found, what)
@@ -270,6 +354,7 @@ def load_style_model(
     *,
     device: torch.device | str | None = None,
     return_extra: bool = False,
+    backbone: nn.Module | None = None,
 ) -> Any:
     """Load a model written by :func:`save_style_model`, in eval mode.
 
@@ -277,6 +362,9 @@ def load_style_model(
         path: file name with or without suffix.
         device: where to put the model.
         return_extra: also return ``(extra_tensors, metadata)`` (used to resume training).
+        backbone: for an :class:`AdaINStyleNet`, the encoder network it was trained on
+            (default: EfficientNet-Lite0, :func:`attribkit.efficientnet_lite0`); ignored
+            for the other networks.
 
     Returns:
         The network (or ``(network, extra_tensors, metadata)``).
@@ -289,13 +377,19 @@ def load_style_model(
     if device is not None:
         device = check_device(device)
     meta = read_style_metadata(path)
+    if backbone is not None and not isinstance(backbone, nn.Module):
+        raise TypeError(f"backbone must be an nn.Module, got {type(backbone).__name__}")
     tensors = _read_tensors(path, meta)
-    model = _build(meta)
+    model = _build(meta, backbone)
     state = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
     for k, v in state.items():  # names and shapes were checked against the header
         if v.is_floating_point() and not torch.isfinite(v).all():
             raise ValueError(f"tensor {k} holds NaN or infinite values")
-    model.load_state_dict(state, strict=True)
+    if isinstance(model, AdaINStyleNet):  # the file holds the decoder; the encoder is rebuilt
+        n = len("decoder.")
+        model.decoder.load_state_dict({k[n:]: v for k, v in state.items()}, strict=True)
+    else:
+        model.load_state_dict(state, strict=True)
     model = model.to(device).eval() if device is not None else model.eval()
     if return_extra:
         extra = {k[len("extra.") :]: v for k, v in tensors.items() if k.startswith("extra.")}
@@ -303,19 +397,55 @@ def load_style_model(
     return model
 
 
-def shipped_model_path() -> Path:
-    """Path (without suffix) of the multi-style model shipped with attribkit."""
-    return Path(__file__).resolve().parent.parent / "data" / "multistyle"
+def _shipped_name(name: object) -> str:
+    if not isinstance(name, str) or name not in SHIPPED_MODELS:
+        raise ValueError(
+            f"no shipped style model called {name!r:.40}; choose one of {sorted(SHIPPED_MODELS)}"
+            " (give a device as device=...)"
+        )
+    return name
 
 
-def load_shipped_model(device: torch.device | str | None = None) -> MultiStyleNet:
-    """The shipped multi-style model (see ``attribkit/data/PROVENANCE.md`` for its training).
+def shipped_model_path(name: str = "multistyle") -> Path:
+    """Path (without suffix) of a model shipped with attribkit (see :data:`SHIPPED_MODELS`).
+
+    Examples:
+        >>> shipped_model_path("arbitrary").name
+        'arbitrary'
+    """
+    file = SHIPPED_MODELS[_shipped_name(name)]
+    return Path(__file__).resolve().parent.parent / "data" / file
+
+
+@overload
+def load_shipped_model(
+    name: Literal["multistyle"] = ..., device: torch.device | str | None = None
+) -> MultiStyleNet: ...
+@overload
+def load_shipped_model(
+    name: Literal["arbitrary"], device: torch.device | str | None = None
+) -> AdaINStyleNet: ...
+def load_shipped_model(
+    name: str = "multistyle", device: torch.device | str | None = None
+) -> MultiStyleNet | AdaINStyleNet:
+    """A model shipped with attribkit (``attribkit/data/PROVENANCE.md`` tells its training).
+
+    Args:
+        name: ``"multistyle"`` (the :class:`MultiStyleNet`; its styles are ``net.style_names``) or
+            ``"arbitrary"`` (the :class:`AdaINStyleNet` decoder on EfficientNet-Lite0: any
+            style image).
+        device: where to put the model.
 
     Examples:
         >>> net = load_shipped_model()
         >>> "starry_night" in net.style_names
         True
+        >>> type(load_shipped_model("arbitrary")).__name__
+        'AdaINStyleNet'
     """
-    model = load_style_model(shipped_model_path(), device=device)
-    assert isinstance(model, MultiStyleNet)
+    name = _shipped_name(name)
+    model = load_style_model(shipped_model_path(name), device=device)
+    expected = MultiStyleNet if name == "multistyle" else AdaINStyleNet
+    if not isinstance(model, expected):
+        raise ValueError(f"the shipped file {name!r} holds a {type(model).__name__}")
     return model

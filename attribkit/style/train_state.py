@@ -19,6 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from attribkit.style.arbitrary import AdaINStyleNet
 from attribkit.style.checkpoint import (
     architecture,
     load_style_model,
@@ -210,7 +211,9 @@ def load_training_state(
     ):
         raise ValueError(f"{where}: 'seconds' must be a finite number >= 0, got {seconds!r:.40}")
     history = _check_history(meta.get("history", []), where)
-    loaded, extra, meta = load_style_model(path, return_extra=True)
+    encoder = getattr(net, "encoder", None)  # an AdaINStyleNet is rebuilt on its own backbone
+    backbone = getattr(encoder, "backbone", None) if isinstance(net, AdaINStyleNet) else None
+    loaded, extra, meta = load_style_model(path, return_extra=True, backbone=backbone)
     net.load_state_dict(loaded.state_dict())
     optim = {k: v for k, v in extra.items() if k.startswith("optim.")}
     suffix = f".{rank}"

@@ -9,7 +9,7 @@ from torch import nn
 
 from attribkit.style.arbitrary import AdaINStyleNet
 
-__all__ = ["tiny_backbone", "tiny_adain_net"]
+__all__ = ["tiny_backbone", "tiny_adain_net", "tiny_train_kwargs"]
 
 
 def tiny_backbone(seed: int = 0) -> nn.Sequential:
@@ -37,3 +37,21 @@ def tiny_adain_net(seed: int = 0, pad: int = 2) -> AdaINStyleNet:
     """An :class:`AdaINStyleNet` on :func:`tiny_backbone` cut at ``relu2`` (decoder width 4)."""
     torch.manual_seed(seed)
     return AdaINStyleNet(tiny_backbone(seed), "relu2", width=4, max_width=8, pad=pad)
+
+
+def tiny_train_kwargs(size: int = 32, **changes: object) -> dict[str, object]:
+    """Keywords of ``train_arbitrary`` for a tiny run on :func:`tiny_backbone` (crops of half
+    ``size``, images at ``size``), updated with ``changes``."""
+    kw: dict[str, object] = {
+        "backbone": tiny_backbone(),
+        "layer": "relu2",
+        "style_layers": ["relu1", "relu2"],
+        "width": 4,
+        "crop": size // 2,
+        "content_size": size,
+        "style_size": size,
+        "batch_size": 2,
+        "show_progress": False,
+    }
+    kw.update(changes)
+    return kw

@@ -1,10 +1,11 @@
 """Bad-input rows of the arbitrary-style (AdaIN) names.
 
-The names are not exported yet (the lead wires them in after the merge). Every row runs here
-now, against ``attribkit.style.adain`` / ``arbitrary`` / ``arbitrary_loss`` directly; a row
-joins ``ROWS`` (what ``tests/test_bad_input_table.py`` counts, and which it requires to name
-exported names) only once its name is exported: as ``Name`` when it is in ``attribkit.__all__``,
-else as ``style.Name`` when it is in ``attribkit.style.__all__``.
+Every row runs against ``attribkit.style.adain`` / ``arbitrary`` / ``arbitrary_loss`` /
+``train_arbitrary`` directly; a row joins ``ROWS`` (what ``tests/test_bad_input_table.py``
+counts, and which it requires to name exported names) as ``Name`` when it is in
+``attribkit.__all__``, else as ``style.Name`` when it is in ``attribkit.style.__all__``. The
+``stylize`` and ``load_shipped_model`` rows here add the arbitrary-style cases to those of
+``test_faststyle_bad_input.py``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import math
 import pytest
 import torch
 from badinput import Bad, Row, Valid, check_bad, check_valid, parametrize_rows
-from helpers.adain_nets import tiny_adain_net
+from helpers.adain_nets import tiny_adain_net, tiny_train_kwargs
 from torch import nn
 
 import attribkit
@@ -22,6 +23,9 @@ import attribkit.style
 from attribkit.style.adain import AdaIN, AdaINDecoder, FeatureStats, adain, feature_stats
 from attribkit.style.arbitrary import AdaINStyleNet
 from attribkit.style.arbitrary_loss import AdaINLoss, mean_std_loss
+from attribkit.style.checkpoint import load_shipped_model
+from attribkit.style.stylize import stylize
+from attribkit.style.train_arbitrary import train_arbitrary
 
 NET = tiny_adain_net()
 X = torch.rand(1, 3, 20, 24)
@@ -43,6 +47,13 @@ def _shape(expected: tuple[int, ...]):  # noqa: ANN202 - a check
 def _finite(out: object) -> None:
     values = out if isinstance(out, tuple) else (out,)
     assert all(bool(torch.isfinite(v).all()) for v in values)
+
+
+def _train(content: object = None, **kw: object) -> object:
+    """A one-step tiny training (the row's thunks change one argument)."""
+    args = tiny_train_kwargs(16, **{"batch_size": 1, "steps": 1, "recon_steps": 0, **kw})
+    imgs = [torch.rand(1, 3, 16, 16)] if content is None else content
+    return train_arbitrary(imgs, [torch.rand(1, 3, 16, 16)], **args)  # type: ignore[arg-type]
 
 
 _NAN = X.clone()
@@ -307,6 +318,95 @@ ALL_ROWS = [
                 "zero target",
                 lambda: mean_std_loss(F, (torch.zeros(1, 4, 1, 1), torch.zeros(1, 4, 1, 1))),
                 _finite,
+            )
+        ],
+    ),
+    Row(
+        "train_arbitrary",
+        bad=[
+            Bad("zero steps", lambda: _train(steps=0), ValueError, "steps"),
+            Bad("NaN lr", lambda: _train(lr=math.nan), ValueError, "lr"),
+            Bad(
+                "negative style weight",
+                lambda: _train(style_weight=-1.0),
+                ValueError,
+                "style_weight",
+            ),
+            Bad("zero crop", lambda: _train(crop=0), ValueError, "crop"),
+            Bad("negative warm-up", lambda: _train(recon_steps=-1), ValueError, "recon_steps"),
+            Bad(
+                "model not AdaIN",
+                lambda: _train(model=nn.Conv2d(3, 3, 1)),
+                TypeError,
+                "AdaINStyleNet",
+            ),
+            Bad("backbone not a module", lambda: _train(backbone="net"), TypeError, "nn.Module"),
+            Bad("empty content", lambda: _train(content=[]), ValueError, "empty"),
+        ],
+        valid=[Valid("warm-up longer than the run", lambda: _train(steps=1, recon_steps=5))],
+    ),
+    Row(
+        "stylize",
+        bad=[
+            Bad("no style image", lambda: stylize(NET, X), ValueError, "needs style="),
+            Bad(
+                "missing style file",
+                lambda: stylize(NET, X, style="/no/such.jpg"),
+                FileNotFoundError,
+                "no image",
+            ),
+            Bad("style NaN", lambda: stylize(NET, X, style=_NAN), ValueError, "NaN"),
+            Bad("style a number", lambda: stylize(NET, X, style=[3]), TypeError, "path"),  # type: ignore[list-item]
+            Bad("alpha 2", lambda: stylize(NET, X, style=S, alpha=2.0), ValueError, "alpha"),
+            Bad(
+                "weights not summing to 1",
+                lambda: stylize(NET, X, [0.2, 0.2], style=[S, S]),
+                ValueError,
+                "sum to 1",
+            ),
+            Bad(
+                "weights a dict", lambda: stylize(NET, X, {"a": 1.0}, style=S), TypeError, "blends"
+            ),
+        ],
+        valid=[
+            Valid(
+                "two styles, weights normalized",
+                lambda: stylize(NET, X, [1, 3], style=[S, S], normalize_weights=True),
+            ),
+            Valid(
+                "colour kept, list of odd sizes",
+                lambda: stylize(NET, [X, X[..., :9, :13]], style=S, preserve_color=True),
+            ),
+        ],
+    ),
+    Row(
+        "load_shipped_model",
+        bad=[
+            Bad(
+                "unknown name",
+                lambda: load_shipped_model("adain"),
+                ValueError,
+                "no shipped style model",
+            ),  # type: ignore[call-overload]
+            Bad("a device as the name", lambda: load_shipped_model("cpu"), ValueError, "device="),  # type: ignore[call-overload]
+            Bad("name a number", lambda: load_shipped_model(3), ValueError, "choose one of"),  # type: ignore[call-overload]
+            Bad(
+                "bad device",
+                lambda: load_shipped_model("arbitrary", device="gpu"),
+                ValueError,
+                "not a device",
+            ),
+            Bad(
+                "meta device",
+                lambda: load_shipped_model("arbitrary", device="meta"),
+                ValueError,
+                "holds no data",
+            ),
+        ],
+        valid=[
+            Valid(
+                "arbitrary on torch.device",
+                lambda: load_shipped_model("arbitrary", torch.device("cpu")),
             )
         ],
     ),

@@ -123,7 +123,7 @@ ROWS = [
             Bad("3-D", lambda: stylize(NET, X[0], 0), ValueError, "batch dimension"),
             Bad("above 1", lambda: stylize(NET, X + 1, 0), ValueError, r"\[0, 1\]"),
             Bad("no style", lambda: stylize(NET, X), ValueError, "choose one"),
-            Bad("model", lambda: stylize(BB, X), TypeError, "TransformerNet or MultiStyleNet"),
+            Bad("model", lambda: stylize(BB, X), TypeError, "MultiStyleNet or AdaINStyleNet"),
             Bad("batch 0", lambda: stylize(NET, X, 0, batch_size=0), ValueError, "batch_size"),
             Bad("half on cpu", lambda: stylize(NET, X, 0, half=True), ValueError, "CUDA"),
             Bad("string", lambda: stylize(NET, "cat.png", 0), TypeError, "tensor or a list"),  # type: ignore[arg-type]
@@ -137,14 +137,19 @@ ROWS = [
     Row(
         "load_shipped_model",
         bad=[
-            Bad("unknown device", lambda: load_shipped_model("gpu"), ValueError, "not a device"),
-            Bad("float", lambda: load_shipped_model(3.5), TypeError, "device name"),  # type: ignore[arg-type]
-            Bad("list", lambda: load_shipped_model(["cpu"]), TypeError, "device name"),  # type: ignore[arg-type]
-            Bad("meta", lambda: load_shipped_model("meta"), ValueError, "holds no data"),
-            Bad("cuda 99", lambda: load_shipped_model("cuda:99"), ValueError, "CUDA"),
-            Bad("bool", lambda: load_shipped_model(True), TypeError, "device name"),  # type: ignore[arg-type]
+            Bad(
+                "unknown device",
+                lambda: load_shipped_model(device="gpu"),
+                ValueError,
+                "not a device",
+            ),
+            Bad("float", lambda: load_shipped_model(device=3.5), TypeError, "device name"),  # type: ignore[arg-type]
+            Bad("list", lambda: load_shipped_model(device=["cpu"]), TypeError, "device name"),  # type: ignore[arg-type]
+            Bad("meta", lambda: load_shipped_model(device="meta"), ValueError, "holds no data"),
+            Bad("cuda 99", lambda: load_shipped_model(device="cuda:99"), ValueError, "CUDA"),
+            Bad("bool", lambda: load_shipped_model(device=True), TypeError, "device name"),  # type: ignore[arg-type]
         ],
-        valid=[Valid("torch.device", lambda: load_shipped_model(torch.device("cpu")))],
+        valid=[Valid("torch.device", lambda: load_shipped_model(device=torch.device("cpu")))],
     ),
     Row(
         "train_style",
@@ -264,7 +269,7 @@ ROWS = [
                 "linear",
                 lambda: save_style_model(nn.Linear(2, 2), TMP / "x"),
                 TypeError,
-                "TransformerNet or MultiStyleNet",
+                "MultiStyleNet or AdaINStyleNet",
             ),
             Bad("path int", lambda: save_style_model(NET, 3), TypeError, "str or Path"),  # type: ignore[arg-type]
             Bad(

@@ -6,16 +6,12 @@ that both ranks end with identical parameters and that the (all-reduced) loss we
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 import torch
-from safetensors.torch import load_file
+from helpers.ddp import run_two_ranks
 
 SCRIPT = textwrap.dedent(
     """
@@ -52,33 +48,8 @@ SCRIPT = textwrap.dedent(
 
 @pytest.mark.slow
 def test_ddp_two_processes_gloo(tmp_path: Path) -> None:
-    script = tmp_path / "train_ddp.py"
-    script.write_text(SCRIPT)
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MASTER_ADDR": "127.0.0.1"}
-    env.pop("WORLD_SIZE", None)
-    cmd = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        "--nnodes",
-        "1",
-        "--nproc_per_node",
-        "2",
-        str(script),
-        str(tmp_path),
-    ]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-
-    p0 = load_file(str(tmp_path / "rank0.safetensors"))
-    p1 = load_file(str(tmp_path / "rank1.safetensors"))
-    assert p0.keys() == p1.keys() and len(p0) > 10
-    for k in p0:
-        assert torch.equal(p0[k], p1[k]), f"parameter {k} differs between the ranks"
-
-    h0 = json.loads((tmp_path / "rank0.json").read_text())
-    h1 = json.loads((tmp_path / "rank1.json").read_text())
+    (p0, p1), (h0, h1) = run_two_ranks(SCRIPT, tmp_path)
+    assert len(p0) > 10
     assert h0["world"] == 2
     losses = [h["loss"] for h in h0["history"]]
     assert len(losses) == 12

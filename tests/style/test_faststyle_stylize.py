@@ -112,7 +112,7 @@ def test_exception() -> None:
         stylize(net, torch.rand(1, 3, 3, 30), 0)
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         stylize(net, x * 3, 0)
-    with pytest.raises(TypeError, match="TransformerNet or MultiStyleNet"):
+    with pytest.raises(TypeError, match="MultiStyleNet or AdaINStyleNet"):
         stylize(torch.nn.Conv2d(3, 3, 1), x, 0)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="CUDA"):
         stylize(net, x, 0, half=True)

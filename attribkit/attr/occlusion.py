@@ -18,6 +18,7 @@ from torch import nn
 
 from attribkit._checks import as_tuple
 from attribkit.attr._base import checked_attribute, model_of
+from attribkit.attr.incremental import Approximation, try_incremental_occlusion
 
 __all__ = ["Occlusion", "count_occlusions"]
 
@@ -86,6 +87,9 @@ class Occlusion(_CaptumOcclusion):
             channels-last against 20–31 ms at batch 16) and 256 on CUDA devices.
         channels_last: feed perturbed 4-D image batches to the model in channels-last memory
             format (the model itself is untouched). ``None``: on the CPU only.
+        incremental: recompute only what each window changes (Krypton's incremental
+            inference, :mod:`attribkit.attr.incremental`) where the model allows it; ``False``
+            always runs Captum's batched full passes.
 
     Examples:
         >>> import torch
@@ -103,6 +107,7 @@ class Occlusion(_CaptumOcclusion):
         memory_budget: int = 1 << 30,
         max_batch: int | None = None,
         channels_last: bool | None = None,
+        incremental: bool = True,
     ) -> None:
         super().__init__(forward_func)
         if memory_budget <= 0:
@@ -112,7 +117,12 @@ class Occlusion(_CaptumOcclusion):
         self.memory_budget = memory_budget
         self.max_batch = max_batch
         self.channels_last = channels_last
+        self.incremental = incremental
         self.model = model_of(self)
+        #: which path the last call ran: "incremental", "approximate" or "full"
+        self.last_method: str | None = None
+        #: why the last call ran full passes (``None`` when it did not)
+        self.last_reason: str | None = None
         #: the ``perturbations_per_eval`` used by the last call
         self.last_perturbations_per_eval: int | None = None
 
@@ -156,6 +166,7 @@ class Occlusion(_CaptumOcclusion):
         perturbations_per_eval: int | None = None,
         show_progress: bool = False,
         probability: bool = False,
+        approximate: bool | Approximation = False,
     ) -> TensorOrTupleOfTensorsGeneric:
         """Occlusion attributions, shaped like ``inputs``.
 
@@ -175,6 +186,9 @@ class Occlusion(_CaptumOcclusion):
             show_progress: as Captum.
             probability: score the softmax probability instead of the raw output, so that the
                 map shows the drop in the target's probability (the lecture's figure).
+            approximate: ``True`` or an :class:`~attribkit.attr.incremental.Approximation`:
+                Krypton's projective-field thresholding and adaptive drill-down (faster, not
+                exact). Needs the incremental path; without it the exact full passes run.
         """
         tensors = as_tuple(inputs)
         if isinstance(sliding_window_shapes, int):
@@ -194,6 +208,17 @@ class Occlusion(_CaptumOcclusion):
                 for t in tensors
             )
             baselines = means if isinstance(inputs, tuple) else means[0]
+        forward: Any = getattr(self, "forward_func")  # noqa: B009 - typed Any on purpose
+        fast = try_incremental_occlusion(
+            forward, inputs, sliding_window_shapes, strides, baselines, target,
+            additional_forward_args, perturbations_per_eval, probability, approximate,
+            show_progress, enabled=self.incremental, memory_budget=self.memory_budget,
+            max_batch=self.max_batch,
+        )  # fmt: skip
+        self.last_method, self.last_reason = fast.method, fast.reason
+        if fast.attributions is not None:
+            self.last_perturbations_per_eval = fast.batch_size
+            return fast.attributions  # type: ignore[no-any-return]
         if perturbations_per_eval is None:
             perturbations_per_eval = self.choose_perturbations_per_eval(
                 tensors, sliding_window_shapes, strides, additional_forward_args

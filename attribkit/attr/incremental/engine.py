@@ -1,0 +1,374 @@
+"""Incremental inference of a traced model on occluded copies of one image.
+
+:class:`IncrementalModel` traces a model with ``torch.fx`` and classifies every node once.
+:meth:`IncrementalModel.plan` follows the occluding boxes through the graph for every window
+position at once: each node with a local rule (:mod:`~attribkit.attr.incremental.rules`) gets
+a box per position; the first node without one, and every node after it that reads it, runs
+whole on the patched tensors. :meth:`Plan.reference` runs the unoccluded image once and keeps
+the activations the plan reads; :meth:`Plan.evaluate` then computes the model's output for a
+batch of occluded copies from their input boxes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import fx, nn
+from torch.fx.node import map_aggregate
+
+from attribkit.attr.incremental.geometry import Boxes, Limits
+from attribkit.attr.incremental.patch import Patch, flat_cache
+from attribkit.attr.incremental.rules import Rule, is_in_place, rule_for
+
+__all__ = ["IncrementalModel", "NotIncremental", "Plan", "Reference"]
+
+#: tensor attributes that do not depend on the batch
+_FIXED_ATTRS = {"dtype", "device", "ndim", "is_cuda", "layout", "is_floating_point"}
+_META_METHODS = {"size", "dim", "ndimension"}
+
+
+class NotIncremental(Exception):
+    """The model (or this call) cannot run incrementally; the message says why."""
+
+
+def _run(node: fx.Node, modules: dict[str, nn.Module], args: Any, kwargs: Any) -> Any:
+    if node.op == "call_module":
+        return modules[str(node.target)](*args, **kwargs)
+    if node.op == "call_function":
+        return node.target(*args, **kwargs)  # type: ignore[operator]
+    self_obj, *rest = args
+    return getattr(self_obj, str(node.target))(*rest, **kwargs)
+
+
+def _fetch(root: nn.Module, target: str) -> Any:
+    value: Any = root
+    for part in target.split("."):
+        value = getattr(value, part)
+    return value
+
+
+@dataclass
+class Reference:
+    """The unoccluded image's output and the activations a plan reads."""
+
+    output: torch.Tensor
+    caches: dict[fx.Node, torch.Tensor]
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the cached activations."""
+        return sum(t.numel() * t.element_size() for t in self.caches.values())
+
+
+@dataclass
+class Plan:
+    """Where each node's activation changes, for every window position, and how to compute it.
+
+    Attributes:
+        boxes: per node computed incrementally, its boxes.
+        rules: the local rule of each such node.
+        cached: the nodes whose unoccluded activation is read (kept by :meth:`reference`).
+        frontier: the nodes that run whole on patched tensors because no rule applies.
+    """
+
+    model: IncrementalModel
+    boxes: dict[fx.Node, Boxes]
+    rules: dict[fx.Node, Rule]
+    cached: set[fx.Node]
+    frontier: list[fx.Node]
+    _release: dict[fx.Node, list[fx.Node]] = field(default_factory=dict)
+
+    def reference(self, image: torch.Tensor, expected: torch.Tensor | None = None) -> Reference:
+        """Run the unoccluded ``1×C×H×W`` image; keep the activations this plan reads.
+
+        Args:
+            image: the image.
+            expected: the model's own output on it; the traced graph must reproduce it.
+
+        Raises:
+            NotIncremental: the traced graph's output differs from ``expected``.
+        """
+        caches: dict[fx.Node, torch.Tensor] = {}
+
+        def keep(node: fx.Node, value: Any) -> None:
+            if node in self.cached:
+                caches[node] = flat_cache(value)
+
+        output = self.model.run_whole(image, keep)
+        if expected is not None:
+            if not isinstance(output, torch.Tensor) or output.shape != expected.shape:
+                raise NotIncremental("the traced graph returns a different shape")
+            scale = float(expected.abs().max()) if expected.numel() else 0.0
+            if not torch.allclose(output, expected, rtol=1e-4, atol=1e-5 * scale + 1e-12):
+                raise NotIncremental("the traced graph does not reproduce the model's output")
+        return Reference(output, caches)
+
+    def evaluate(self, ref: Reference, box: torch.Tensor, positions: torch.Tensor | slice) -> Any:
+        """The model's output on occluded copies of the reference image.
+
+        Args:
+            ref: the reference run of the image.
+            box: ``B×C×h×w`` input values inside the input boxes of those positions.
+            positions: which window positions (an index tensor or a slice of ``B``).
+        """
+        m = self.model
+        env: dict[fx.Node, Any] = dict(m.constants)
+        cache = ref.caches
+        for node in m.order:
+            kind = m.kinds[node]
+            if kind == "plain":
+                continue
+            if kind == "input":
+                b = self.boxes[node].take(positions)
+                env[node] = Patch(box, b.top, b.left, b.map_size, cache.get(node))
+            elif node.op == "output":
+                return map_aggregate(fx.node.map_arg(node.args[0], env.__getitem__), _whole)
+            else:
+                args = fx.node.map_arg(node.args, env.__getitem__)
+                kwargs = fx.node.map_arg(node.kwargs, env.__getitem__)
+                rule = self.rules.get(node)
+                if rule is not None:
+                    b = self.boxes[node].take(positions)
+                    value = rule.apply(args, kwargs, b)  # type: ignore[arg-type]
+                    env[node] = Patch(value, b.top, b.left, b.map_size, cache.get(node))
+                elif kind == "meta":
+                    env[node] = _run(node, m.modules, args, kwargs)
+                else:
+                    args, kwargs = map_aggregate((args, kwargs), _whole)
+                    env[node] = _run(node, m.modules, args, kwargs)
+            for gone in self._release.get(node, ()):
+                env.pop(gone, None)
+        raise NotIncremental("the traced graph has no output")  # pragma: no cover
+
+    @property
+    def work_fraction(self) -> float:
+        """Multiply-accumulates of convolutions and linear layers under this plan, as a
+        fraction of the whole forward pass's (per occluded copy)."""
+        total = part = 0.0
+        for node, macs in self.model.macs.items():
+            total += macs
+            b = self.boxes.get(node)
+            part += macs * (b.area_fraction if b is not None else 1.0)
+        return part / total if total else 1.0
+
+
+def _whole(value: Any) -> Any:
+    return value.full() if isinstance(value, Patch) else value
+
+
+class IncrementalModel:
+    """A model traced for incremental inference on occluded copies of an image.
+
+    Args:
+        model: the network (an ``nn.Module`` in eval mode taking one ``N×C×H×W`` tensor).
+        example: a ``1×C×H×W`` image of the size that will be occluded.
+
+    Raises:
+        NotIncremental: the model cannot be traced, is in training mode, writes in place into
+            a tensor that something else reads, or has no local operation on its input.
+
+    Examples:
+        >>> import torch
+        >>> from torch import nn
+        >>> net = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(),
+        ...                     nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 2)).eval()
+        >>> x = torch.rand(1, 3, 16, 16)
+        >>> inc = IncrementalModel(net, x)
+        >>> boxes = Boxes(torch.tensor([4]), torch.tensor([4]), 4, 4, 16, 16)
+        >>> plan = inc.plan(boxes)
+        >>> ref = plan.reference(x)
+        >>> occluded = x.clone(); occluded[..., 4:8, 4:8] = 0
+        >>> out = plan.evaluate(ref, occluded[..., 4:8, 4:8], slice(0, 1))
+        >>> torch.allclose(out, net(occluded), atol=1e-6)
+        True
+    """
+
+    def __init__(self, model: nn.Module, example: torch.Tensor) -> None:
+        if not isinstance(model, nn.Module):
+            raise NotIncremental("the forward function is not an nn.Module")
+        training = [name or "the model" for name, m in model.named_modules() if m.training]
+        if training:
+            raise NotIncremental(f"{training[0]} is in training mode")
+        if example.dim() != 4 or example.shape[0] != 1:
+            raise NotIncremental("the input is not one N×C×H×W image")
+        try:
+            self.graph_module = fx.symbolic_trace(model)
+        except Exception as err:  # noqa: BLE001 - any tracing failure means "not traceable"
+            raise NotIncremental(
+                f"the model cannot be traced ({type(err).__name__}: {err})"
+            ) from err
+        self.modules = dict(self.graph_module.named_modules())
+        self.order = list(self.graph_module.graph.nodes)
+        placeholders = [n for n in self.order if n.op == "placeholder"]
+        if not placeholders:
+            raise NotIncremental("the traced graph has no input")
+        self.input = placeholders[0]
+        self.kinds: dict[fx.Node, str] = {}
+        self.constants: dict[fx.Node, Any] = {}
+        self.shapes: dict[fx.Node, torch.Size] = {}
+        self.macs: dict[fx.Node, float] = {}
+        self._classify(example)
+        for node in self.order:
+            if is_in_place(node, self.modules) and node.args:
+                first = node.args[0]
+                if isinstance(first, fx.Node) and len(first.users) > 1:
+                    raise NotIncremental(
+                        f"{node.name} writes in place into a tensor that is also read elsewhere"
+                    )
+
+    # ------------------------------------------------------------------ classification
+    def _classify(self, example: torch.Tensor) -> None:
+        kinds, constants = self.kinds, self.constants
+        for node in self.order:
+            if node is self.input:
+                kinds[node] = "input"
+            elif node.op == "placeholder":
+                if not node.args:
+                    raise NotIncremental(f"the model's forward needs a second input ({node.name})")
+                kinds[node] = "plain"
+            elif node.op in ("get_attr", "output"):
+                kinds[node] = "plain" if node.op == "get_attr" else "output"
+            else:
+                arg_kinds = {kinds[a] for a in node.all_input_nodes}
+                first = node.args[0] if node.args else None
+                data_first = isinstance(first, fx.Node) and kinds[first] in ("input", "data")
+                if arg_kinds <= {"plain"}:
+                    kinds[node] = "plain"
+                elif data_first and _fixed_meta(node):
+                    kinds[node] = "plain"
+                elif data_first and _dynamic_meta(node):
+                    kinds[node] = "meta"
+                elif not arg_kinds & {"input", "data"}:
+                    kinds[node] = "meta"
+                else:
+                    kinds[node] = "data"
+
+        def record(node: fx.Node, value: Any) -> None:
+            if isinstance(value, torch.Tensor):
+                self.shapes[node] = value.shape
+            if self.kinds[node] == "plain":
+                constants[node] = value
+            self._count_macs(node, value)
+
+        with torch.no_grad():
+            self.run_whole(example, record)
+
+    def _count_macs(self, node: fx.Node, value: Any) -> None:
+        if not isinstance(value, torch.Tensor):
+            return
+        weight = None
+        if node.op == "call_module":
+            m = self.modules[str(node.target)]
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                weight = m.weight
+        elif node.op == "call_function" and node.target is torch.nn.functional.conv2d:
+            w = node.args[1] if len(node.args) > 1 else node.kwargs.get("weight")
+            weight = self.constants.get(w) if isinstance(w, fx.Node) else None
+        if isinstance(weight, torch.Tensor):
+            per_output = weight[0].numel()
+            self.macs[node] = float(per_output * value[0].numel())
+
+    def run_whole(self, image: torch.Tensor, visit: Callable[[fx.Node, Any], None]) -> Any:
+        """Run the traced graph on ``image`` node by node, calling ``visit(node, value)``."""
+        env: dict[fx.Node, Any] = {}
+        remaining = {n: len(n.users) for n in self.order}
+        with torch.no_grad():
+            for node in self.order:
+                if node is self.input:
+                    value: Any = image
+                elif node.op == "placeholder":
+                    value = node.args[0]
+                elif node.op == "get_attr":
+                    value = _fetch(self.graph_module, str(node.target))
+                elif node.op == "output":
+                    return fx.node.map_arg(node.args[0], env.__getitem__)
+                else:
+                    args = fx.node.map_arg(node.args, env.__getitem__)
+                    kwargs = fx.node.map_arg(node.kwargs, env.__getitem__)
+                    value = _run(node, self.modules, args, kwargs)
+                visit(node, value)
+                env[node] = value
+                for a in node.all_input_nodes:
+                    remaining[a] -= 1
+                    if remaining[a] == 0 and self.kinds.get(a) != "plain":
+                        env.pop(a, None)
+        raise NotIncremental("the traced graph has no output")  # pragma: no cover
+
+    # ------------------------------------------------------------------ planning
+    def plan(self, boxes: Boxes, limits: Limits | None = None) -> Plan:
+        """Follow the input ``boxes`` (one per window position) through the graph.
+
+        Args:
+            boxes: where the input changes, per window position.
+            limits: projective-field threshold and the switch to whole maps (default exact).
+
+        Raises:
+            NotIncremental: no operation on the input has a local rule.
+        """
+        limits = limits or Limits()
+        shape = self.shapes[self.input]
+        if (boxes.map_height, boxes.map_width) != tuple(shape[-2:]):
+            raise ValueError("boxes are not on the input's map")
+        patched: dict[fx.Node, Boxes] = {self.input: boxes}
+        rules: dict[fx.Node, Rule] = {}
+        cached: set[fx.Node] = set()
+        frontier: list[fx.Node] = []
+        for node in self.order:
+            if self.kinds[node] not in ("data", "output"):
+                continue
+            sources = [a for a in node.all_input_nodes if a in patched]
+            if not sources:
+                continue
+            rule = None
+            if self.kinds[node] == "data" and node in self.shapes:
+                rule = rule_for(node, self.modules, set(patched), self.shapes, self.constants)
+            if rule is not None and all(s in patched for s in rule.sources):
+                ins = [patched[s] for s in rule.sources]
+                out = rule.boxes(ins, self.shapes[node], limits)
+                patched[node] = out
+                rules[node] = rule
+                cached.update(s for s, r in zip(rule.sources, rule.reads_cache(ins, out)) if r)
+            else:
+                frontier.append(node)
+                cached.update(s for s in sources if not patched[s].full)
+        if not rules:
+            raise NotIncremental("no operation on the input has a local rule")
+        plan = Plan(self, patched, rules, cached, frontier)
+        plan._release = self._release_points()
+        return plan
+
+    def _release_points(self) -> dict[fx.Node, list[fx.Node]]:
+        position = {n: i for i, n in enumerate(self.order)}
+        last: dict[fx.Node, fx.Node] = {}
+        for node in self.order:
+            for a in node.all_input_nodes:
+                if self.kinds[a] != "plain" and (
+                    a not in last or position[node] > position[last[a]]
+                ):
+                    last[a] = node
+        release: dict[fx.Node, list[fx.Node]] = {}
+        for value, user in last.items():
+            release.setdefault(user, []).append(value)
+        return release
+
+
+def _fixed_meta(node: fx.Node) -> bool:
+    """Reads a property of a data tensor that does not depend on the batch."""
+    if node.op == "call_function" and node.target is getattr:
+        return str(node.args[1]) in _FIXED_ATTRS
+    if node.op == "call_method" and node.target in ("dim", "ndimension"):
+        return True
+    if node.op == "call_method" and node.target == "size":
+        dim = node.args[1] if len(node.args) > 1 else node.kwargs.get("dim")
+        return isinstance(dim, int) and dim not in (0, -4)
+    return False
+
+
+def _dynamic_meta(node: fx.Node) -> bool:
+    """Reads the shape of a data tensor (it depends on the batch size)."""
+    if node.op == "call_function" and node.target is getattr:
+        return str(node.args[1]) == "shape"
+    return node.op == "call_method" and node.target in _META_METHODS

@@ -20,8 +20,9 @@ from torch import fx, nn
 from torch.fx.node import map_aggregate
 
 from attribkit.attr.incremental.geometry import Boxes, Limits
+from attribkit.attr.incremental.local_ops import is_in_place, rule_for
 from attribkit.attr.incremental.patch import Patch, flat_cache
-from attribkit.attr.incremental.rules import Rule, is_in_place, rule_for
+from attribkit.attr.incremental.rules import Rule, fuse
 
 __all__ = ["IncrementalModel", "NotIncremental", "Plan", "Reference"]
 
@@ -336,7 +337,7 @@ class IncrementalModel:
                 cached.update(s for s in sources if not patched[s].full)
         if not rules:
             raise NotIncremental("no operation on the input has a local rule")
-        plan = Plan(self, patched, rules, cached, frontier)
+        plan = Plan(self, patched, fuse(rules, self.order), cached, frontier)
         plan._release = self._release_points()
         return plan
 

@@ -122,8 +122,12 @@ class ConvRule(SlidingRule):
     ) -> None:
         self.weight, self.bias, self.groups, self.padding = weight, bias, groups, padding
         stride, dilation = op.stride, op.dilation
+        # PyTorch's CPU kernels for dilated convolutions are slow in channels-last
+        dense = dilation != (1, 1)
 
         def conv(tile: torch.Tensor) -> torch.Tensor:
+            if dense:
+                tile = tile.contiguous()
             return F.conv2d(tile, self.weight, self.bias, stride, 0, dilation, groups)
 
         def whole(x: torch.Tensor) -> torch.Tensor:

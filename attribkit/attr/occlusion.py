@@ -114,6 +114,8 @@ class Occlusion(_CaptumOcclusion):
             raise ValueError(f"memory_budget must be positive, got {memory_budget}")
         if max_batch is not None and max_batch <= 0:
             raise ValueError(f"max_batch must be positive, got {max_batch}")
+        if not isinstance(incremental, bool):
+            raise TypeError(f"incremental must be True or False, got {incremental!r}")
         self.memory_budget = memory_budget
         self.max_batch = max_batch
         self.channels_last = channels_last

@@ -1,5 +1,8 @@
 """The incremental engine: box geometry, patched activations, local rules, plans."""
 
+import doctest
+import importlib
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -147,3 +150,14 @@ def test_threshold_one_is_exact_and_smaller_thresholds_shrink_the_work():
     exact, approx = inc.plan(boxes), inc.plan(boxes, Limits(threshold=0.3))
     assert approx.work_fraction < exact.work_fraction
     assert inc.plan(boxes, Limits(threshold=1.0)).work_fraction == exact.work_fraction
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["geometry", "patch", "rules", "local_ops", "engine", "windows", "scoring", "approximate",
+     "attribute"],
+)  # fmt: skip
+def test_docstring_examples_run(module: str) -> None:
+    mod = importlib.import_module(f"attribkit.attr.incremental.{module}")
+    result = doctest.testmod(mod)
+    assert result.failed == 0 and result.attempted > 0

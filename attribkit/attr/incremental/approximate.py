@@ -116,6 +116,18 @@ def drill_down(
 
     Raises:
         NotIncremental: the windows do not cover all channels.
+
+    Examples:
+        >>> import torch
+        >>> from torch import nn
+        >>> from attribkit.attr.incremental import WindowGrid, WindowScorer
+        >>> net = nn.Sequential(nn.Conv2d(3, 2, 3), nn.Flatten(), nn.LazyLinear(2)).eval()
+        >>> x = torch.rand(1, 3, 16, 16); _ = net(x)
+        >>> grid = WindowGrid((3, 16, 16), (3, 4, 4), (3, 2, 2))
+        >>> settings = Approximation(threshold=1.0, coarse=2, drill=0.5)
+        >>> scorer = WindowScorer(net, x, grid, settings.limits())
+        >>> drill_down(scorer, x, torch.zeros(3, 16, 16), (0,), settings).shape
+        torch.Size([49])
     """
     nc, nh, nw = scorer.grid.counts
     if nc != 1:
@@ -152,6 +164,10 @@ class Agreement:
         top_overlap: the share of the exact map's top-``top`` pixels that are also in the
             approximate map's top-``top``.
         max_error: the largest absolute difference over the exact map's largest magnitude.
+
+    Examples:
+        >>> Agreement(0.99, 0.9, 0.05).correlation
+        0.99
     """
 
     correlation: float

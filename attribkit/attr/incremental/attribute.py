@@ -39,6 +39,10 @@ class OcclusionOutcome:
         attributions: the map (shaped like the inputs; a tuple for tuple inputs), or ``None``.
         batch_size: occluded copies per batch.
         cache_bytes: cached activations of one image.
+
+    Examples:
+        >>> OcclusionOutcome("full", "the forward function is not a model").attributions is None
+        True
     """
 
     method: str
@@ -118,7 +122,9 @@ def try_incremental_occlusion(
         The outcome; ``attributions`` is ``None`` when Captum's full passes must run.
 
     Raises:
-        TypeError: ``approximate`` is neither a bool nor an ``Approximation``.
+        TypeError: ``approximate`` is neither a bool nor an ``Approximation``, or ``enabled``
+            is not a bool.
+        ValueError: ``memory_budget`` or ``max_batch`` is not a positive int.
 
     Examples:
         >>> import torch
@@ -133,6 +139,14 @@ def try_incremental_occlusion(
         'the forward function is not a model'
     """
     approx = _approximation(approximate)
+    if not isinstance(enabled, bool):
+        raise TypeError(f"incremental must be True or False, got {enabled!r}")
+    if isinstance(memory_budget, bool) or not isinstance(memory_budget, int) or memory_budget < 1:
+        raise ValueError(f"memory_budget must be a positive int (bytes), got {memory_budget!r}")
+    if max_batch is not None and (
+        isinstance(max_batch, bool) or not isinstance(max_batch, int) or max_batch < 1
+    ):
+        raise ValueError(f"max_batch must be a positive int or None, got {max_batch!r}")
     if not enabled:
         return OcclusionOutcome("full", "the incremental path is switched off")
     try:

@@ -31,8 +31,13 @@ _FIXED_ATTRS = {"dtype", "device", "ndim", "is_cuda", "layout", "is_floating_poi
 _META_METHODS = {"size", "dim", "ndimension"}
 
 
-class NotIncremental(Exception):
-    """The model (or this call) cannot run incrementally; the message says why."""
+class NotIncremental(RuntimeError):
+    """The model (or this call) cannot run incrementally; the message says why.
+
+    Examples:
+        >>> str(NotIncremental("the model cannot be traced"))
+        'the model cannot be traced'
+    """
 
 
 def _run(node: fx.Node, modules: dict[str, nn.Module], args: Any, kwargs: Any) -> Any:
@@ -53,7 +58,8 @@ def _fetch(root: nn.Module, target: str) -> Any:
 
 @dataclass
 class Reference:
-    """The unoccluded image's output and the activations a plan reads."""
+    """The unoccluded image's output and the activations a plan reads
+    (:meth:`Plan.reference`; see :class:`IncrementalModel` for an example)."""
 
     output: torch.Tensor
     caches: dict[fx.Node, torch.Tensor]
@@ -66,7 +72,8 @@ class Reference:
 
 @dataclass
 class Plan:
-    """Where each node's activation changes, for every window position, and how to compute it.
+    """Where each node's activation changes, for every window position, and how to compute it
+    (:meth:`IncrementalModel.plan`; see :class:`IncrementalModel` for an example).
 
     Attributes:
         boxes: per node computed incrementally, its boxes.
@@ -145,6 +152,27 @@ class Plan:
                 env.pop(gone, None)
         raise NotIncremental("the traced graph has no output")  # pragma: no cover
 
+    def batch_bytes(self, batch: int) -> int:
+        """Peak bytes of the activations one batch of ``batch`` occluded copies keeps alive at
+        once (boxes where the plan is incremental, whole maps after the frontier), following
+        the graph's order and freeing each value after its last reader."""
+        m = self.model
+        live = peak = 0
+        sizes: dict[fx.Node, int] = {}
+        for node in m.order:
+            shape = m.shapes.get(node)
+            if m.kinds[node] in ("data", "input") and shape is not None and len(shape) > 0:
+                boxes = self.boxes.get(node)
+                numel = shape[1:].numel()
+                if boxes is not None and len(shape) == 4:
+                    numel = shape[1] * boxes.height * boxes.width
+                sizes[node] = numel * batch * 4
+                live += sizes[node]
+                peak = max(peak, live)
+            for gone in self._release.get(node, ()):
+                live -= sizes.pop(gone, 0)
+        return peak
+
     @property
     def work_fraction(self) -> float:
         """Multiply-accumulates of convolutions and linear layers under this plan, as a
@@ -169,8 +197,10 @@ class IncrementalModel:
         example: a ``1×C×H×W`` image of the size that will be occluded.
 
     Raises:
+        TypeError: ``model`` is not an ``nn.Module`` or ``example`` not a tensor.
+        ValueError: ``example`` is not one floating-point ``1×C×H×W`` image.
         NotIncremental: the model cannot be traced, is in training mode, writes in place into
-            a tensor that something else reads, or has no local operation on its input.
+            a tensor that something else reads, or needs a second input.
 
     Examples:
         >>> import torch
@@ -190,12 +220,17 @@ class IncrementalModel:
 
     def __init__(self, model: nn.Module, example: torch.Tensor) -> None:
         if not isinstance(model, nn.Module):
-            raise NotIncremental("the forward function is not an nn.Module")
+            raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
+        if not isinstance(example, torch.Tensor):
+            raise TypeError(f"example must be a tensor, got {type(example).__name__}")
+        if example.dim() != 4 or example.shape[0] != 1 or not example.is_floating_point():
+            raise ValueError(
+                f"example must be one floating-point 1×C×H×W image, got shape "
+                f"{tuple(example.shape)} ({example.dtype}); use x[:1]"
+            )
         training = [name or "the model" for name, m in model.named_modules() if m.training]
         if training:
             raise NotIncremental(f"{training[0]} is in training mode")
-        if example.dim() != 4 or example.shape[0] != 1:
-            raise NotIncremental("the input is not one N×C×H×W image")
         try:
             self.graph_module = fx.symbolic_trace(model)
         except Exception as err:  # noqa: BLE001 - any tracing failure means "not traceable"
@@ -308,12 +343,21 @@ class IncrementalModel:
             limits: projective-field threshold and the switch to whole maps (default exact).
 
         Raises:
+            TypeError: ``boxes`` or ``limits`` of the wrong type.
+            ValueError: ``boxes`` are not on the input's map.
             NotIncremental: no operation on the input has a local rule.
         """
+        if not isinstance(boxes, Boxes):
+            raise TypeError(f"boxes must be Boxes, got {type(boxes).__name__}")
+        if limits is not None and not isinstance(limits, Limits):
+            raise TypeError(f"limits must be Limits or None, got {type(limits).__name__}")
         limits = limits or Limits()
         shape = self.shapes[self.input]
         if (boxes.map_height, boxes.map_width) != tuple(shape[-2:]):
-            raise ValueError("boxes are not on the input's map")
+            raise ValueError(
+                f"boxes are on a {boxes.map_height}×{boxes.map_width} map, the input is "
+                f"{shape[-2]}×{shape[-1]}"
+            )
         patched: dict[fx.Node, Boxes] = {self.input: boxes}
         rules: dict[fx.Node, Rule] = {}
         cached: set[fx.Node] = set()

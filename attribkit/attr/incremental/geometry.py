@@ -39,10 +39,10 @@ class Limits:
     def __post_init__(self) -> None:
         for name in ("threshold", "full_fraction"):
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(f"{name} must be a number in (0, 1], got {value!r}")
+            if not math.isfinite(value) or not 0 < value <= 1:
                 raise ValueError(f"{name} must be a finite number in (0, 1], got {value!r}")
-            if not 0 < value <= 1:
-                raise ValueError(f"{name} must be in (0, 1], got {value!r}")
 
     def side(self, length: int) -> int:
         """The longest box side allowed on a map side of ``length``."""
@@ -114,7 +114,12 @@ class Boxes:
 
 @dataclass(frozen=True)
 class Sliding:
-    """The geometry of a sliding-window operation (convolution or pooling), per axis."""
+    """The geometry of a sliding-window operation (convolution or pooling), per axis.
+
+    Examples:
+        >>> Sliding((3, 3), (1, 1), (1, 1), (2, 2)).reach(0)
+        5
+    """
 
     kernel: tuple[int, int]
     stride: tuple[int, int]
@@ -178,7 +183,15 @@ def through_sliding(
 
 def tile_of(boxes: Boxes, op: Sliding) -> tuple[torch.Tensor, torch.Tensor, int, int]:
     """``(top, left, height, width)`` of the input region a sliding operation reads to compute
-    ``boxes`` (it may reach outside the input map, into the padding)."""
+    ``boxes`` (it may reach outside the input map, into the padding).
+
+    Examples:
+        >>> import torch
+        >>> b = Boxes(torch.tensor([0]), torch.tensor([2]), 2, 2, 8, 8)
+        >>> top, left, h, w = tile_of(b, Sliding((3, 3), (1, 1), (1, 1)))
+        >>> top.tolist(), left.tolist(), h, w
+        ([-1], [1], 4, 4)
+    """
     top = boxes.top * op.stride[0] - op.padding[0]
     left = boxes.left * op.stride[1] - op.padding[1]
     height = (boxes.height - 1) * op.stride[0] + op.reach(0)

@@ -112,7 +112,14 @@ _IN_PLACE_OPERATORS = {
 
 
 def is_in_place(node: fx.Node, modules: dict[str, nn.Module]) -> bool:
-    """Whether a node may write into its first input."""
+    """Whether a node may write into its first input.
+
+    Examples:
+        >>> from torch import fx, nn
+        >>> gm = fx.symbolic_trace(nn.Sequential(nn.ReLU(inplace=True)))
+        >>> [is_in_place(n, dict(gm.named_modules())) for n in gm.graph.nodes]
+        [False, True, False]
+    """
     if node.kwargs.get("inplace") is True:
         return True
     if node.op == "call_module":

@@ -46,6 +46,10 @@ Call = Callable[..., torch.Tensor]
 class Rule(ABC):
     """How one traced node acts on patches.
 
+    Subclasses: :class:`SlidingRule` (:class:`ConvRule`), :class:`ShiftRule`,
+    :class:`PointwiseRule` (:class:`PassRule`, :class:`BatchNormRule`), :class:`UnionRule`;
+    see :func:`fuse` for an example.
+
     Attributes:
         sources: the node's spatial inputs (nodes whose values are patches).
         fresh: whether :meth:`apply` returns a new tensor (not one of its inputs' boxes).
@@ -282,6 +286,16 @@ def fuse(rules: dict[fx.Node, Rule], order: list[fx.Node]) -> dict[fx.Node, Rule
 
     Returns:
         The new rules (the given ones are not changed).
+
+    Examples:
+        >>> import torch
+        >>> from torch import nn
+        >>> from attribkit.attr.incremental import IncrementalModel, WindowGrid
+        >>> net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU()).eval()
+        >>> inc = IncrementalModel(net, torch.rand(1, 3, 8, 8))
+        >>> plan = inc.plan(WindowGrid((3, 8, 8), (3, 2, 2), (3, 2, 2)).boxes())
+        >>> [type(r).__name__ for r in plan.rules.values()]  # batch norm folded, ReLU in place
+        ['ConvRule', 'PassRule', 'PointwiseRule']
     """
     out = dict(rules)
     for node in order:

@@ -200,6 +200,10 @@ def check_window_args(
 
     Raises:
         NotIncremental: another form (Captum's own path checks and handles it).
+
+    Examples:
+        >>> check_window_args((3, 32, 32), ((3, 8, 8),), 4)
+        ((3, 8, 8), (4, 4, 4))
     """
     if isinstance(window, tuple) and len(window) == 1 and isinstance(window[0], tuple):
         window = window[0]

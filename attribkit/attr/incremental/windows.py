@@ -39,6 +39,14 @@ class WindowGrid:
     strides: tuple[int, int, int]
 
     def __post_init__(self) -> None:
+        for name in ("shape", "window", "strides"):
+            value = getattr(self, name)
+            if (
+                not isinstance(value, tuple)
+                or len(value) != 3
+                or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+            ):
+                raise TypeError(f"{name} must be a tuple of three ints, got {value!r}")
         for size, win, step in zip(self.shape, self.window, self.strides):
             if not 0 < win <= size or step <= 0:
                 raise ValueError(

@@ -13,8 +13,9 @@ from attribkit.attr.incremental.approximate import (
     map_agreement,
 )
 from attribkit.attr.incremental.attribute import OcclusionOutcome, try_incremental_occlusion
-from attribkit.attr.incremental.engine import IncrementalModel, NotIncremental, Plan, Reference
+from attribkit.attr.incremental.engine import IncrementalModel
 from attribkit.attr.incremental.geometry import Boxes, Limits
+from attribkit.attr.incremental.plan import NotIncremental, Plan, Reference
 from attribkit.attr.incremental.scoring import WindowScorer
 from attribkit.attr.incremental.windows import WindowGrid
 

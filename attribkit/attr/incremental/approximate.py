@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import torch
 
-from attribkit.attr.incremental.engine import NotIncremental
 from attribkit.attr.incremental.geometry import Limits
+from attribkit.attr.incremental.plan import NotIncremental
 from attribkit.attr.incremental.scoring import WindowScorer
 
 __all__ = ["Agreement", "Approximation", "drill_down", "map_agreement"]

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from attribkit.attr.incremental.approximate import Approximation, drill_down
-from attribkit.attr.incremental.engine import NotIncremental
+from attribkit.attr.incremental.plan import NotIncremental
 from attribkit.attr.incremental.scoring import (
     WindowScorer,
     check_window_args,

@@ -12,181 +12,21 @@ batch of occluded copies from their input boxes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import fx, nn
-from torch.fx.node import map_aggregate
 
 from attribkit.attr.incremental.geometry import Boxes, Limits
 from attribkit.attr.incremental.local_ops import is_in_place, rule_for
-from attribkit.attr.incremental.patch import Patch, flat_cache
-from attribkit.attr.incremental.rules import Rule, fuse
+from attribkit.attr.incremental.plan import NotIncremental, Plan, assemble, fetch_attr, run_node
+from attribkit.attr.incremental.rules import Rule
 
-__all__ = ["IncrementalModel", "NotIncremental", "Plan", "Reference"]
+__all__ = ["IncrementalModel"]
 
 #: tensor attributes that do not depend on the batch
 _FIXED_ATTRS = {"dtype", "device", "ndim", "is_cuda", "layout", "is_floating_point"}
 _META_METHODS = {"size", "dim", "ndimension"}
-
-
-class NotIncremental(RuntimeError):
-    """The model (or this call) cannot run incrementally; the message says why.
-
-    Examples:
-        >>> str(NotIncremental("the model cannot be traced"))
-        'the model cannot be traced'
-    """
-
-
-def _run(node: fx.Node, modules: dict[str, nn.Module], args: Any, kwargs: Any) -> Any:
-    if node.op == "call_module":
-        return modules[str(node.target)](*args, **kwargs)
-    if node.op == "call_function":
-        return node.target(*args, **kwargs)  # type: ignore[operator]
-    self_obj, *rest = args
-    return getattr(self_obj, str(node.target))(*rest, **kwargs)
-
-
-def _fetch(root: nn.Module, target: str) -> Any:
-    value: Any = root
-    for part in target.split("."):
-        value = getattr(value, part)
-    return value
-
-
-@dataclass
-class Reference:
-    """The unoccluded image's output and the activations a plan reads
-    (:meth:`Plan.reference`; see :class:`IncrementalModel` for an example)."""
-
-    output: torch.Tensor
-    caches: dict[fx.Node, torch.Tensor]
-
-    @property
-    def nbytes(self) -> int:
-        """Bytes held by the cached activations."""
-        return sum(t.numel() * t.element_size() for t in self.caches.values())
-
-
-@dataclass
-class Plan:
-    """Where each node's activation changes, for every window position, and how to compute it
-    (:meth:`IncrementalModel.plan`; see :class:`IncrementalModel` for an example).
-
-    Attributes:
-        boxes: per node computed incrementally, its boxes.
-        rules: the local rule of each such node.
-        cached: the nodes whose unoccluded activation is read (kept by :meth:`reference`).
-        frontier: the nodes that run whole on patched tensors because no rule applies.
-    """
-
-    model: IncrementalModel
-    boxes: dict[fx.Node, Boxes]
-    rules: dict[fx.Node, Rule]
-    cached: set[fx.Node]
-    frontier: list[fx.Node]
-    _release: dict[fx.Node, list[fx.Node]] = field(default_factory=dict)
-
-    def reference(self, image: torch.Tensor, expected: torch.Tensor | None = None) -> Reference:
-        """Run the unoccluded ``1×C×H×W`` image; keep the activations this plan reads.
-
-        Args:
-            image: the image.
-            expected: the model's own output on it; the traced graph must reproduce it.
-
-        Raises:
-            NotIncremental: the traced graph's output differs from ``expected``.
-        """
-        caches: dict[fx.Node, torch.Tensor] = {}
-
-        def keep(node: fx.Node, value: Any) -> None:
-            if node in self.cached:
-                caches[node] = flat_cache(value)
-
-        output = self.model.run_whole(image, keep)
-        if expected is not None:
-            expected = expected.detach()
-            if not isinstance(output, torch.Tensor) or output.shape != expected.shape:
-                raise NotIncremental("the traced graph returns a different shape")
-            scale = float(expected.abs().max()) if expected.numel() else 0.0
-            if not torch.allclose(output, expected, rtol=1e-4, atol=1e-5 * scale + 1e-12):
-                raise NotIncremental("the traced graph does not reproduce the model's output")
-        return Reference(output, caches)
-
-    def evaluate(self, ref: Reference, box: torch.Tensor, positions: torch.Tensor | slice) -> Any:
-        """The model's output on occluded copies of the reference image.
-
-        Args:
-            ref: the reference run of the image.
-            box: ``B×C×h×w`` input values inside the input boxes of those positions.
-            positions: which window positions (an index tensor or a slice of ``B``).
-        """
-        m = self.model
-        env: dict[fx.Node, Any] = dict(m.constants)
-        cache = ref.caches
-        for node in m.order:
-            kind = m.kinds[node]
-            if kind == "plain":
-                continue
-            if kind == "input":
-                b = self.boxes[node].take(positions)
-                env[node] = Patch(box, b.top, b.left, b.map_size, cache.get(node))
-            elif node.op == "output":
-                return map_aggregate(fx.node.map_arg(node.args[0], env.__getitem__), _whole)
-            else:
-                args = fx.node.map_arg(node.args, env.__getitem__)
-                kwargs = fx.node.map_arg(node.kwargs, env.__getitem__)
-                rule = self.rules.get(node)
-                if rule is not None:
-                    b = self.boxes[node].take(positions)
-                    value = rule.apply(args, kwargs, b)  # type: ignore[arg-type]
-                    env[node] = Patch(value, b.top, b.left, b.map_size, cache.get(node))
-                elif kind == "meta":
-                    env[node] = _run(node, m.modules, args, kwargs)
-                else:
-                    args, kwargs = map_aggregate((args, kwargs), _whole)
-                    env[node] = _run(node, m.modules, args, kwargs)
-            for gone in self._release.get(node, ()):
-                env.pop(gone, None)
-        raise NotIncremental("the traced graph has no output")  # pragma: no cover
-
-    def batch_bytes(self, batch: int) -> int:
-        """Peak bytes of the activations one batch of ``batch`` occluded copies keeps alive at
-        once (boxes where the plan is incremental, whole maps after the frontier), following
-        the graph's order and freeing each value after its last reader."""
-        m = self.model
-        live = peak = 0
-        sizes: dict[fx.Node, int] = {}
-        for node in m.order:
-            shape = m.shapes.get(node)
-            if m.kinds[node] in ("data", "input") and shape is not None and len(shape) > 0:
-                boxes = self.boxes.get(node)
-                numel = shape[1:].numel()
-                if boxes is not None and len(shape) == 4:
-                    numel = shape[1] * boxes.height * boxes.width
-                sizes[node] = numel * batch * 4
-                live += sizes[node]
-                peak = max(peak, live)
-            for gone in self._release.get(node, ()):
-                live -= sizes.pop(gone, 0)
-        return peak
-
-    @property
-    def work_fraction(self) -> float:
-        """Multiply-accumulates of convolutions and linear layers under this plan, as a
-        fraction of the whole forward pass's (per occluded copy)."""
-        total = part = 0.0
-        for node, macs in self.model.macs.items():
-            total += macs
-            b = self.boxes.get(node)
-            part += macs * (b.area_fraction if b is not None else 1.0)
-        return part / total if total else 1.0
-
-
-def _whole(value: Any) -> Any:
-    return value.full() if isinstance(value, Patch) else value
 
 
 class IncrementalModel:
@@ -319,13 +159,13 @@ class IncrementalModel:
                 elif node.op == "placeholder":
                     value = node.args[0]
                 elif node.op == "get_attr":
-                    value = _fetch(self.graph_module, str(node.target))
+                    value = fetch_attr(self.graph_module, str(node.target))
                 elif node.op == "output":
                     return fx.node.map_arg(node.args[0], env.__getitem__)
                 else:
                     args = fx.node.map_arg(node.args, env.__getitem__)
                     kwargs = fx.node.map_arg(node.kwargs, env.__getitem__)
-                    value = _run(node, self.modules, args, kwargs)
+                    value = run_node(node, self.modules, args, kwargs)
                 visit(node, value)
                 env[node] = value
                 for a in node.all_input_nodes:
@@ -360,7 +200,6 @@ class IncrementalModel:
             )
         patched: dict[fx.Node, Boxes] = {self.input: boxes}
         rules: dict[fx.Node, Rule] = {}
-        cached: set[fx.Node] = set()
         frontier: list[fx.Node] = []
         for node in self.order:
             if self.kinds[node] not in ("data", "output"):
@@ -376,29 +215,11 @@ class IncrementalModel:
                 out = rule.boxes(ins, self.shapes[node], limits)
                 patched[node] = out
                 rules[node] = rule
-                cached.update(s for s, r in zip(rule.sources, rule.reads_cache(ins, out)) if r)
             else:
                 frontier.append(node)
-                cached.update(s for s in sources if not patched[s].full)
         if not rules:
             raise NotIncremental("no operation on the input has a local rule")
-        plan = Plan(self, patched, fuse(rules, self.order), cached, frontier)
-        plan._release = self._release_points()
-        return plan
-
-    def _release_points(self) -> dict[fx.Node, list[fx.Node]]:
-        position = {n: i for i, n in enumerate(self.order)}
-        last: dict[fx.Node, fx.Node] = {}
-        for node in self.order:
-            for a in node.all_input_nodes:
-                if self.kinds[a] != "plain" and (
-                    a not in last or position[node] > position[last[a]]
-                ):
-                    last[a] = node
-        release: dict[fx.Node, list[fx.Node]] = {}
-        for value, user in last.items():
-            release.setdefault(user, []).append(value)
-        return release
+        return assemble(self, patched, rules, frontier)
 
 
 def _fixed_meta(node: fx.Node) -> bool:

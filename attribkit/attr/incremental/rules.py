@@ -139,6 +139,18 @@ class ConvRule(SlidingRule):
 
         super().__init__(source, op, conv, 0.0, whole)
 
+    #: the node whose value this convolution reads instead of its traced input (set by
+    #: :meth:`padded`), or ``None``
+    reads_from: fx.Node | None = None
+
+    def padded(self, source: fx.Node, padding: tuple[int, int]) -> ConvRule:
+        """This convolution reading ``source`` directly and zero-padding it by ``padding``
+        (its traced input was ``source`` padded by that much)."""
+        op = Sliding(self.op.kernel, self.op.stride, padding, self.op.dilation)
+        rule = ConvRule(source, op, self.weight, self.bias, self.groups, padding)
+        rule.reads_from = source
+        return rule
+
     def folded(self, scale: torch.Tensor, shift: torch.Tensor) -> ConvRule:
         """This convolution followed by ``y * scale + shift`` per output channel."""
         w = self.weight.double() * scale.double().view(-1, 1, 1, 1)

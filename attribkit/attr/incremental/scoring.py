@@ -15,8 +15,9 @@ import torch
 from torch import nn
 
 from attribkit._progress import progress_bar
-from attribkit.attr.incremental.engine import IncrementalModel, NotIncremental, Plan
+from attribkit.attr.incremental.engine import IncrementalModel
 from attribkit.attr.incremental.geometry import Limits
+from attribkit.attr.incremental.plan import NotIncremental, Plan
 from attribkit.attr.incremental.windows import WindowGrid
 
 __all__ = ["WindowScorer", "check_window_args", "per_image_index", "select_output"]

@@ -7,17 +7,23 @@ windows). Each test times, interleaved in the same run and repeated (``ROUNDS``)
   target=t)`` (exact incremental inference);
 - ``full passes``: today's batched full passes, ``Occlusion(model, incremental=False)``;
 - ``captum``: Captum's default call (``perturbations_per_eval=1``);
-- ``approximate``: ``approximate=True`` (projective-field threshold and drill-down);
+- ``bare best``: the best bare full passes, the fastest forward pass per image over batch sizes
+  and memory formats (``benchmarks/conftest.py::best_per_image_forward``) times the number of
+  windows plus one;
 
-and once per model the best bare full passes: the fastest forward pass per image over batch
-sizes and memory formats (``benchmarks/conftest.py::best_per_image_forward``) times the number
-of windows plus one. Full-pass loops cost the same for every batch, so where a full run would
-take longer than ``ATTRIBKIT_BENCH_BUDGET`` seconds (default 60) they are timed over their first
-batches and extrapolated (the table says so); ``ATTRIBKIT_BENCH_BUDGET=inf`` runs them whole.
-``ATTRIBKIT_BENCH_MODELS`` (comma-separated) and ``ATTRIBKIT_BENCH_ROUNDS`` (default 2) narrow a
-quick run. It also records the error of the exact map (sampled window positions against full forward
-passes, next to the float32 noise between two full-pass layouts) and the approximate map's
-agreement with the exact one (correlation, top-10% overlap).
+and once ``approximate=True`` (adaptive drill-down). The speed-up over the bare passes is the
+median over rounds of the ratio within each round; times are the minimum over rounds.
+
+Occlusion loops cost the same for every batch (full passes, and incremental batches, whose
+boxes all have the same size), so where a whole run would take longer than
+``ATTRIBKIT_BENCH_BUDGET`` seconds (default 60) a loop is timed over its first batches and
+extrapolated (marked ``*``); the first round always runs the default call whole (its map is the
+exact reference); ``ATTRIBKIT_BENCH_BUDGET=inf`` runs everything whole.
+``ATTRIBKIT_BENCH_MODELS`` (comma-separated) and ``ATTRIBKIT_BENCH_ROUNDS`` (default 2) narrow
+a quick run. Each test also records the exact map's error (sampled window positions against
+full forward passes, next to the float32 noise between two full-pass memory formats), the
+approximate map's agreement with the exact one (correlation, top-10% overlap), the cached
+activations of one image and the peak activations of one batch.
 
 Run (one command; ``-s`` shows the table as it fills)::
 
@@ -42,7 +48,7 @@ from conftest import best_per_image_forward, record
 import attribkit
 from attribkit import Occlusion, sample_image
 from attribkit.attr import count_occlusions
-from attribkit.attr.incremental import WindowGrid, WindowScorer, map_agreement
+from attribkit.attr.incremental import Plan, WindowGrid, WindowScorer, map_agreement
 
 ROUNDS = int(os.environ.get("ATTRIBKIT_BENCH_ROUNDS", "2"))
 BUDGET = float(os.environ.get("ATTRIBKIT_BENCH_BUDGET", "60"))
@@ -51,7 +57,6 @@ MODELS = os.environ.get(
     "ATTRIBKIT_BENCH_MODELS", "efficientnet_lite0,resnet18,resnet50,vgg16"
 ).split(",")
 ROWS: list[dict[str, Any]] = []
-_BARE: dict[str, tuple[float, str]] = {}
 _MODELS: dict[str, torch.nn.Module] = {}
 
 
@@ -70,56 +75,80 @@ def _model(name: str) -> torch.nn.Module:
 
 
 def _bare(name: str) -> tuple[float, str]:
-    if name not in _BARE:
-        heavy = name in ("resnet50", "vgg16")
-        _BARE[name] = best_per_image_forward(
-            _model(name), (3, 224, 224), batch_sizes=(1, 2, 4, 8, 16),
-            images_per_trial=8 if heavy else 32,
-        )  # fmt: skip
-    return _BARE[name]
+    """Seconds per image of the best bare forward pass (measured in every round)."""
+    heavy = name in ("resnet50", "vgg16")
+    return best_per_image_forward(
+        _model(name), (3, 224, 224), batch_sizes=(1, 2, 4, 8, 16),
+        images_per_trial=8 if heavy else 32,
+    )  # fmt: skip
 
 
-class _Stop(Exception):
+class _Stop(BaseException):  # not an Exception: the incremental path must not catch it
     pass
 
 
-def _timed_loop(
-    make: Callable[[Callable[..., Any]], Callable[[], Any]],
-    model: torch.nn.Module,
-    batches: int,
-    skip: int,
-    sample: int,
-) -> tuple[float, bool]:
-    """Seconds of a full-pass occlusion loop, and whether it was extrapolated.
+def _timed(run: Callable[[Callable[[], None]], Any], batches: int, skip: int, sample: int):
+    """Seconds of an occlusion loop, and whether they were extrapolated.
 
-    ``make(forward)`` returns the call; ``forward`` counts calls: ``skip`` calls before the
-    first perturbed batch (probe, initial evaluation), then one per batch. The loop is first
-    timed over ``sample`` batches; if the whole run is predicted to fit in ``BUDGET`` it is run
-    whole.
+    ``run(tick)`` runs the loop and calls ``tick()`` before each evaluation: ``skip`` of them
+    before the first occluded batch (size probe, unoccluded image), then one per batch. The
+    loop is first timed over ``sample`` batches; if the whole is predicted to take at most
+    ``BUDGET`` seconds it is run whole and timed, else the prediction is returned.
     """
     stamps: list[float] = []
 
-    def counting(x: torch.Tensor, limit: int | None) -> torch.Tensor:
+    def tick(limit: int | None) -> None:
         stamps.append(time.perf_counter())
         if limit is not None and len(stamps) > skip + limit:
             raise _Stop
-        return model(x)  # type: ignore[no-any-return]
 
-    stamps.clear()
     t0 = time.perf_counter()
     try:
-        make(lambda x: counting(x, sample))()
+        run(lambda: tick(sample))
     except _Stop:
         pass
-    setup = stamps[skip] - t0
+    if len(stamps) <= skip + sample:  # fewer batches than the sample: it ran whole
+        return time.perf_counter() - t0, False
     per_batch = (stamps[skip + sample] - stamps[skip]) / sample
-    predicted = setup + per_batch * batches
+    predicted = (stamps[skip] - t0) + per_batch * batches
     if predicted > BUDGET:
         return predicted, True
     stamps.clear()
     t0 = time.perf_counter()
-    make(lambda x: counting(x, None))()
+    run(lambda: tick(None))
     return time.perf_counter() - t0, False
+
+
+def _full_pass_loop(make: Callable[[Callable[..., Any]], Callable[[], Any]], model):
+    """``run(tick)`` for a full-pass occlusion call built by ``make(forward)``."""
+
+    def run(tick: Callable[[], None]) -> None:
+        def forward(x: torch.Tensor) -> torch.Tensor:
+            tick()
+            return model(x)  # type: ignore[no-any-return]
+
+        make(forward)()
+
+    return run
+
+
+def _incremental_loop(call: Callable[[], Any]):
+    """``run(tick)`` for an incremental call: ``tick`` before each batch of copies."""
+
+    def run(tick: Callable[[], None]) -> None:
+        original = Plan.evaluate
+
+        def counted(self: Plan, *args: Any, **kwargs: Any) -> Any:
+            tick()
+            return original(self, *args, **kwargs)
+
+        Plan.evaluate = counted  # type: ignore[method-assign]
+        try:
+            call()
+        finally:
+            Plan.evaluate = original  # type: ignore[method-assign]
+
+    return run
 
 
 def _sampled_error(model: torch.nn.Module, x: torch.Tensor, k: int, s: int, t: int) -> dict:
@@ -171,7 +200,8 @@ def _table(request: pytest.FixtureRequest):
     reporter.write_line("|" + "---|" * 14)
     for r in ROWS:
         reporter.write_line(
-            f"| {r['model']} | {r['window']}/{r['stride']} | {r['incremental']:.1f} s | "
+            f"| {r['model']} | {r['window']}/{r['stride']} | {r['incremental']:.1f} s"
+            f"{'*' if r['incremental_extrapolated'] else ''} | "
             f"{r['full']:.1f} s{'*' if r['full_extrapolated'] else ''} | "
             f"{r['captum']:.1f} s{'*' if r['captum_extrapolated'] else ''} | "
             f"{r['bare']:.1f} s | {r['approximate']:.1f} s | **{r['speedup']:.2f}×** | "
@@ -188,33 +218,40 @@ def test_occlusion_incremental(benchmark, name: str, window: int, stride: int) -
     with torch.no_grad():
         target = int(model(x).argmax())
     windows = count_occlusions((3, 224, 224), (3, window, window), (3, stride, stride))
-    per_image, where = _bare(name)
-    bare = per_image * (windows + 1)
     kwargs = {"sliding_window_shapes": window, "strides": stride, "target": target}
     cap_kwargs = {**kwargs, "sliding_window_shapes": (3, window, window)}
     rounds: list[dict[str, Any]] = []
     exact_map: list[torch.Tensor] = []
 
     def one_round() -> None:
+        per_image, where = _bare(name)
         occ = Occlusion(model)
-        t = time.perf_counter()
-        exact = occ.attribute(x, **kwargs)
-        t_inc = time.perf_counter() - t
-        assert occ.last_method == "incremental", occ.last_reason
-        exact_map[:] = [exact]
-        full = Occlusion(model, incremental=False)
-        ppe = full.choose_perturbations_per_eval((x,), (3, window, window), stride)
-        t_full, full_x = _timed_loop(
-            lambda f: lambda: Occlusion(f, incremental=False).attribute(x, **kwargs),
-            model, math.ceil(windows / ppe), 2, 8,
+        if not exact_map:  # the first round runs the default call whole: its map is needed
+            t = time.perf_counter()
+            exact_map.append(occ.attribute(x, **kwargs))
+            t_inc, inc_x = time.perf_counter() - t, False
+            assert occ.last_method == "incremental", occ.last_reason
+        else:
+            batches = math.ceil(windows / rounds[0]["batch"])
+            t_inc, inc_x = _timed(
+                _incremental_loop(lambda: occ.attribute(x, **kwargs)), batches, 0, 4
+            )
+        ppe = Occlusion(model).choose_perturbations_per_eval((x,), (3, window, window), stride)
+        t_full, full_x = _timed(
+            _full_pass_loop(
+                lambda f: lambda: Occlusion(f, incremental=False).attribute(x, **kwargs), model
+            ),
+            math.ceil(windows / ppe), 2, 8,
         )  # fmt: skip
-        t_cap, cap_x = _timed_loop(
-            lambda f: lambda: CaptumOcclusion(f).attribute(x, **cap_kwargs),
-            model, windows, 1, 24,
+        t_cap, cap_x = _timed(
+            _full_pass_loop(lambda f: lambda: CaptumOcclusion(f).attribute(x, **cap_kwargs), model),
+            windows, 1, 24,
         )  # fmt: skip
         rounds.append(
-            {"incremental": t_inc, "full": t_full, "captum": t_cap, "full_extrapolated": full_x,
-             "captum_extrapolated": cap_x, "load": _load()}
+            {"bare": per_image * (windows + 1), "bare_config": where, "incremental": t_inc,
+             "full": t_full, "captum": t_cap, "incremental_extrapolated": inc_x,
+             "full_extrapolated": full_x, "captum_extrapolated": cap_x, "load": _load(),
+             "batch": occ.last_perturbations_per_eval or rounds[0]["batch"]}
         )  # fmt: skip
 
     benchmark.pedantic(one_round, rounds=ROUNDS, iterations=1)
@@ -225,24 +262,27 @@ def test_occlusion_incremental(benchmark, name: str, window: int, stride: int) -
     assert occ.last_method == "approximate", occ.last_reason
     agreement = map_agreement(approx, exact_map[0])
     checks = _sampled_error(model, x, window, stride, target)
-    best = min(rounds, key=lambda r: r["incremental"])
+    speedups = sorted(r["bare"] / r["incremental"] for r in rounds)
     row = {
         "model": name, "window": window, "stride": stride, "windows": windows,
-        "bare": bare, "bare_config": where, "approximate": t_approx,
-        "incremental": best["incremental"],
-        "full": min(r["full"] for r in rounds), "captum": min(r["captum"] for r in rounds),
-        "full_extrapolated": best["full_extrapolated"],
-        "captum_extrapolated": best["captum_extrapolated"],
-        "speedup": bare / best["incremental"], "approx_speedup": bare / t_approx,
-        "speedups_per_round": [bare / r["incremental"] for r in rounds],
+        "approximate": t_approx, "rounds": rounds,
+        **{k: min(r[k] for r in rounds) for k in ("bare", "incremental", "full", "captum")},
+        **{f"{k}_extrapolated": any(r[f"{k}_extrapolated"] for r in rounds)
+           for k in ("incremental", "full", "captum")},
+        "bare_config": min(rounds, key=lambda r: r["bare"])["bare_config"],
+        "speedup": speedups[len(speedups) // 2],  # median over rounds, each within its round
+        "speedups_per_round": [r["bare"] / r["incremental"] for r in rounds],
+        "full_over_incremental_per_round": [r["full"] / r["incremental"] for r in rounds],
+        "approx_speedup": min(r["bare"] for r in rounds) / t_approx,
         "correlation": agreement.correlation, "top_overlap": agreement.top_overlap,
-        "load": best["load"], "rounds": rounds, **checks,
+        "load": rounds[-1]["load"], **checks,
     }  # fmt: skip
     ROWS.append(row)
     record(benchmark, "ours", **row)
     print(
         f"\n{name} w{window}s{stride}: incremental {row['incremental']:.1f} s, full passes "
-        f"{row['full']:.1f} s, captum {row['captum']:.1f} s, bare {bare:.1f} s ({where}), "
+        f"{row['full']:.1f} s, captum {row['captum']:.1f} s, bare {row['bare']:.1f} s "
+        f"({row['bare_config']}), "
         f"approx {t_approx:.1f} s; {row['speedup']:.2f}x bare, approx {row['approx_speedup']:.1f}x"
         f" (corr {agreement.correlation:.3f}, top-10% {agreement.top_overlap:.2f}); error "
         f"{checks['error']:.1e} (float32 noise {checks['float32_noise']:.1e}); load {_load()}"

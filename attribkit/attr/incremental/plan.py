@@ -5,8 +5,7 @@ each is computed, what to cache, and the batched evaluation of occluded copies.
 <attribkit.attr.incremental.engine.IncrementalModel.plan>` starts: it folds batch norm and
 in-place activations (:func:`~attribkit.attr.incremental.rules.fuse`), lets a convolution pad
 its own input where a symmetric zero padding feeds only it, decides which unoccluded
-activations to keep, when each value can be freed, and where the rest of the graph becomes an
-ordinary forward pass.
+activations to keep, and when each value can be freed.
 """
 
 from __future__ import annotations
@@ -87,10 +86,6 @@ class Plan:
     #: nodes never computed (a padding absorbed by the convolution that reads it)
     skip: set[fx.Node] = field(default_factory=set)
     _release: dict[fx.Node, list[fx.Node]] = field(default_factory=dict)
-    #: where the rest of the graph is an ordinary forward pass (see ``tail_batch``)
-    _split: int | None = None
-    _live: list[fx.Node] = field(default_factory=list)
-    _recompute: list[fx.Node] = field(default_factory=list)
 
     def reference(self, image: torch.Tensor, expected: torch.Tensor | None = None) -> Reference:
         """Run the unoccluded ``1×C×H×W`` image; keep the activations this plan reads.
@@ -118,53 +113,20 @@ class Plan:
                 raise NotIncremental("the traced graph does not reproduce the model's output")
         return Reference(output, caches)
 
-    def evaluate(
-        self,
-        ref: Reference,
-        box: torch.Tensor,
-        positions: torch.Tensor | slice,
-        tail_batch: int | None = None,
-    ) -> Any:
+    def evaluate(self, ref: Reference, box: torch.Tensor, positions: torch.Tensor | slice) -> Any:
         """The model's output on occluded copies of the reference image.
 
         Args:
             ref: the reference run of the image.
             box: ``B×C×h×w`` input values inside the input boxes of those positions.
             positions: which window positions (an index tensor or a slice of ``B``).
-            tail_batch: once every activation has changed everywhere (the rest of the graph
-                is an ordinary forward pass), run the rest in chunks of this many copies
-                (smaller batches are faster per image on a CPU); ``None``: the whole batch.
         """
-        m = self.model
-        env: dict[fx.Node, Any] = dict(m.constants)
-        order = m.order
-        split = self._split
-        count = box.shape[0]
-        if split is None or tail_batch is None or tail_batch >= count:
-            split = len(order)
-        for node in order[:split]:
-            if self._step(node, env, ref, box, positions):
+        env: dict[fx.Node, Any] = dict(self.model.constants)
+        taken: dict[int, Boxes] = {}  # nodes share Boxes objects (pointwise rules)
+        for node in self.model.order:
+            if self._step(node, env, ref, box, positions, taken):
                 return env[node]
-        pieces = []
-        if isinstance(positions, slice):
-            positions = (
-                torch.arange(count)[positions]
-                if positions.start is not None
-                else (torch.arange(count))
-            )
-        assert tail_batch is not None
-        for rows in torch.arange(count).split(tail_batch):
-            chunk = {n: _rows(env[n], rows, count) for n in self._live if n in env}
-            chunk.update(m.constants)
-            for node in self._recompute:
-                args = fx.node.map_arg(node.args, chunk.__getitem__)
-                kwargs = fx.node.map_arg(node.kwargs, chunk.__getitem__)
-                chunk[node] = run_node(node, m.modules, args, kwargs)
-            for node in order[split:]:
-                if self._step(node, chunk, ref, box, positions[rows]):
-                    pieces.append(chunk[node])
-                    break
-        return torch.cat(pieces)
+        raise NotIncremental("the traced graph has no output")  # pragma: no cover
 
     def _step(
         self,
@@ -173,6 +135,7 @@ class Plan:
         ref: Reference,
         box: torch.Tensor,
         positions: torch.Tensor | slice,
+        taken: dict[int, Boxes],
     ) -> bool:
         """Run one node into ``env``; ``True`` at the output node (its value is in ``env``)."""
         m = self.model
@@ -181,7 +144,7 @@ class Plan:
             return False
         cache = ref.caches
         if kind == "input":
-            b = self.boxes[node].take(positions)
+            b = self._take(node, positions, taken)
             env[node] = Patch(box, b.top, b.left, b.map_size, cache.get(node))
         elif node.op == "output":
             env[node] = map_aggregate(fx.node.map_arg(node.args[0], env.__getitem__), _whole)
@@ -198,7 +161,7 @@ class Plan:
                 args = fx.node.map_arg(node.args, env.__getitem__)
             kwargs = fx.node.map_arg(node.kwargs, env.__getitem__)
             if rule is not None:
-                b = self.boxes[node].take(positions)
+                b = self._take(node, positions, taken)
                 value = rule.apply(args, kwargs, b)  # type: ignore[arg-type]
                 env[node] = Patch(value, b.top, b.left, b.map_size, cache.get(node))
             elif kind == "meta":
@@ -209,6 +172,15 @@ class Plan:
         for gone in self._release.get(node, ()):
             env.pop(gone, None)
         return False
+
+    def _take(
+        self, node: fx.Node, positions: torch.Tensor | slice, taken: dict[int, Boxes]
+    ) -> Boxes:
+        boxes = self.boxes[node]
+        key = id(boxes)
+        if key not in taken:
+            taken[key] = boxes.take(positions)
+        return taken[key]
 
     def batch_bytes(self, batch: int) -> int:
         """Peak bytes of the activations one batch of ``batch`` occluded copies keeps alive at
@@ -245,15 +217,6 @@ class Plan:
 
 def _whole(value: Any) -> Any:
     return value.full() if isinstance(value, Patch) else value
-
-
-def _rows(value: Any, rows: torch.Tensor, count: int) -> Any:
-    """Rows ``rows`` of a batch value (a patch or a tensor of ``count`` rows)."""
-    if isinstance(value, Patch):
-        return Patch(value.box[rows], value.top[rows], value.left[rows], value.map_size, None)
-    if isinstance(value, torch.Tensor) and value.dim() > 0 and value.shape[0] == count:
-        return value[rows]
-    return value
 
 
 def _absorb_pads(plan: Plan) -> dict[fx.Node, list[fx.Node]]:
@@ -306,52 +269,7 @@ def assemble(
     for node in frontier:
         plan.cached.update(s for s in node.all_input_nodes if s in boxes and not boxes[s].full)
     plan._release = _release_points(model, extra)
-    _find_split(model, plan)
     return plan
-
-
-def _find_split(model: IncrementalModel, plan: Plan) -> None:
-    """The first node from which on every activation changed everywhere, the values alive
-    there, and the batch-shape reads to redo per chunk (``Plan.evaluate``'s
-    ``tail_batch``)."""
-    order = model.order
-    position = {n: i for i, n in enumerate(order)}
-    out = order[-1]
-    if out.op != "output" or not isinstance(out.args[0], fx.Node):
-        return
-    split = 0
-    for node, boxes in plan.boxes.items():
-        if not boxes.full:
-            last = max([position[u] for u in node.users] + [position[node]])
-            split = max(split, last + 1)
-    if split >= len(order) - 1:
-        return
-    live = [
-        n for n in order[:split]
-        if model.kinds[n] != "plain" and any(position[u] >= split for u in n.users)
-    ]  # fmt: skip
-    recompute: list[fx.Node] = []
-    anchors: set[fx.Node] = set()
-
-    def need(node: fx.Node) -> None:
-        for a in node.all_input_nodes:
-            if model.kinds[a] == "meta":
-                if a not in recompute:
-                    need(a)
-                    recompute.append(a)
-            elif model.kinds[a] != "plain":
-                anchors.add(a)
-
-    for n in live:
-        if model.kinds[n] == "meta":
-            need(n)
-            recompute.append(n)
-    recompute = sorted(set(recompute), key=position.__getitem__)
-    keep = [n for n in live if model.kinds[n] != "meta"] + sorted(anchors, key=position.__getitem__)
-    for user, gone in plan._release.items():
-        if position[user] < split:
-            plan._release[user] = [g for g in gone if g not in anchors]
-    plan._split, plan._live, plan._recompute = split, keep, recompute
 
 
 def _release_points(

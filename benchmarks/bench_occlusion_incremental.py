@@ -20,10 +20,11 @@ boxes all have the same size), so where a whole run would take longer than
 extrapolated (marked ``*``); the first round always runs the default call whole (its map is the
 exact reference); ``ATTRIBKIT_BENCH_BUDGET=inf`` runs everything whole.
 ``ATTRIBKIT_BENCH_MODELS`` (comma-separated) and ``ATTRIBKIT_BENCH_ROUNDS`` (default 2) narrow
-a quick run. Each test also records the exact map's error (sampled window positions against
-full forward passes, next to the float32 noise between two full-pass memory formats), the
-approximate map's agreement with the exact one (correlation, top-10% overlap), the cached
-activations of one image and the peak activations of one batch.
+a quick run; ``ATTRIBKIT_BENCH_THREADS`` sets torch's CPU threads (default: torch's). Each
+test also records the exact map's error (sampled window positions against full forward
+passes, next to the float32 noise between two full-pass memory formats), the approximate map's
+agreement with the exact one (correlation, top-10% overlap), the cached activations of one
+image and the peak activations of one batch.
 
 Run (one command; ``-s`` shows the table as it fills)::
 
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 import math
 import os
+import statistics
 import time
 from collections.abc import Callable
 from typing import Any
@@ -51,6 +53,8 @@ from attribkit.attr import count_occlusions
 from attribkit.attr.incremental import Plan, WindowGrid, WindowScorer, map_agreement
 
 ROUNDS = int(os.environ.get("ATTRIBKIT_BENCH_ROUNDS", "2"))
+if "ATTRIBKIT_BENCH_THREADS" in os.environ:  # e.g. 1 on a machine shared with others
+    torch.set_num_threads(int(os.environ["ATTRIBKIT_BENCH_THREADS"]))
 BUDGET = float(os.environ.get("ATTRIBKIT_BENCH_BUDGET", "60"))
 CONFIGS = [(16, 8), (8, 4)]
 MODELS = os.environ.get(
@@ -270,12 +274,12 @@ def test_occlusion_incremental(benchmark, name: str, window: int, stride: int) -
         **{f"{k}_extrapolated": any(r[f"{k}_extrapolated"] for r in rounds)
            for k in ("incremental", "full", "captum")},
         "bare_config": min(rounds, key=lambda r: r["bare"])["bare_config"],
-        "speedup": speedups[len(speedups) // 2],  # median over rounds, each within its round
+        "speedup": statistics.median(speedups),  # over rounds, each ratio within its round
         "speedups_per_round": [r["bare"] / r["incremental"] for r in rounds],
         "full_over_incremental_per_round": [r["full"] / r["incremental"] for r in rounds],
         "approx_speedup": min(r["bare"] for r in rounds) / t_approx,
         "correlation": agreement.correlation, "top_overlap": agreement.top_overlap,
-        "load": rounds[-1]["load"], **checks,
+        "load": rounds[-1]["load"], "threads": torch.get_num_threads(), **checks,
     }  # fmt: skip
     ROWS.append(row)
     record(benchmark, "ours", **row)

@@ -106,6 +106,15 @@ class Boxes:
             self.map_height, self.map_width,
         )  # fmt: skip
 
+    def to(self, device: torch.device) -> Boxes:
+        """The same boxes with their index tensors on ``device``."""
+        if self.top.device == device:
+            return self
+        return Boxes(
+            self.top.to(device), self.left.to(device), self.height, self.width,
+            self.map_height, self.map_width,
+        )  # fmt: skip
+
     def whole(self) -> Boxes:
         """The same positions with every box grown to the whole map."""
         zero = torch.zeros_like(self.top)

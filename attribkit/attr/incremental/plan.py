@@ -144,7 +144,7 @@ class Plan:
             return False
         cache = ref.caches
         if kind == "input":
-            b = self._take(node, positions, taken)
+            b = self._take(node, positions, taken, box.device)
             env[node] = Patch(box, b.top, b.left, b.map_size, cache.get(node))
         elif node.op == "output":
             env[node] = map_aggregate(fx.node.map_arg(node.args[0], env.__getitem__), _whole)
@@ -161,7 +161,7 @@ class Plan:
                 args = fx.node.map_arg(node.args, env.__getitem__)
             kwargs = fx.node.map_arg(node.kwargs, env.__getitem__)
             if rule is not None:
-                b = self._take(node, positions, taken)
+                b = self._take(node, positions, taken, box.device)
                 value = rule.apply(args, kwargs, b)  # type: ignore[arg-type]
                 env[node] = Patch(value, b.top, b.left, b.map_size, cache.get(node))
             elif kind == "meta":
@@ -174,12 +174,16 @@ class Plan:
         return False
 
     def _take(
-        self, node: fx.Node, positions: torch.Tensor | slice, taken: dict[int, Boxes]
+        self,
+        node: fx.Node,
+        positions: torch.Tensor | slice,
+        taken: dict[int, Boxes],
+        device: torch.device,
     ) -> Boxes:
         boxes = self.boxes[node]
         key = id(boxes)
         if key not in taken:
-            taken[key] = boxes.take(positions)
+            taken[key] = boxes.take(positions).to(device)
         return taken[key]
 
     def batch_bytes(self, batch: int) -> int:

@@ -157,7 +157,8 @@ def _incremental_loop(call: Callable[[], Any]):
 
 def _sampled_error(model: torch.nn.Module, x: torch.Tensor, k: int, s: int, t: int) -> dict:
     """Max |incremental − full-pass| score drop over 48 window positions (corners included),
-    relative to the largest drop; and the same between two full-pass memory formats."""
+    relative to the largest drop and to the unoccluded score; and the first between two
+    full-pass memory formats (the float32 noise floor)."""
     grid = WindowGrid((3, 224, 224), (3, k, k), (3, s, s))
     scorer = WindowScorer(model, x, grid)
     g = torch.Generator().manual_seed(0)
@@ -177,6 +178,7 @@ def _sampled_error(model: torch.nn.Module, x: torch.Tensor, k: int, s: int, t: i
     scale = float(dense.abs().max())
     return {
         "error": float((inc - dense).abs().max()) / scale,
+        "error_vs_score": float((inc - dense).abs().max()) / abs(float(f0)),
         "float32_noise": float((other - dense).abs().max()) / scale,
         "work_fraction": scorer.plan.work_fraction,
         "cache_mb": scorer.cache_bytes / 2**20,

@@ -12,6 +12,8 @@ from attribkit.attr import (
     IntegratedGradients,
     LayerActivation,
     LayerGradCam,
+    NeuronDeconvolution,
+    NeuronGuidedBackprop,
     NoiseTunnel,
     Occlusion,
     Saliency,
@@ -20,7 +22,14 @@ from attribkit.attr import (
     saliency_grabcut,
     saliency_map,
 )
-from attribkit.data import painting_path, sample_image, sample_names
+from attribkit.data import (
+    imagenet_photos,
+    painting_path,
+    painting_set,
+    photo_set,
+    sample_image,
+    sample_names,
+)
 from attribkit.embed import (
     FeatureBank,
     embed,
@@ -101,6 +110,8 @@ __all__ = [
     "LayerGradCam",
     "MaxActivatingPatches",
     "MultiStyleNet",
+    "NeuronDeconvolution",
+    "NeuronGuidedBackprop",
     "NeuronVisualization",
     "NoiseTunnel",
     "NormalizedModel",
@@ -130,6 +141,7 @@ __all__ = [
     "gram_matrix",
     "grid_layout",
     "image_quilting",
+    "imagenet_photos",
     "imagenet_classes",
     "inversion_sweep",
     "load_digits_tensors",
@@ -140,6 +152,8 @@ __all__ = [
     "neighbor_grid",
     "optimize",
     "painting_path",
+    "painting_set",
+    "photo_set",
     "predict",
     "preserve_state",
     "receptive_field",

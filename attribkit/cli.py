@@ -380,7 +380,7 @@ def _run_classvis(args: argparse.Namespace) -> int:
     model, model_name = _model(args)
     if args.layer:
         channel = int(args.target or 0)
-        res = NeuronVisualization(model, args.layer).visualize(
+        res = NeuronVisualization(model, args.layer).run(
             channel,
             args.preset,
             steps=args.steps,
@@ -396,7 +396,7 @@ def _run_classvis(args: argparse.Namespace) -> int:
             target = class_index(args.target if args.target is not None else 285)
         except ValueError as err:
             raise UsageError(f"--target: {err}") from err
-        res = ClassVisualization(model).visualize(
+        res = ClassVisualization(model).run(
             target,
             args.preset,
             steps=args.steps,
@@ -405,8 +405,8 @@ def _run_classvis(args: argparse.Namespace) -> int:
             show_progress=args.progress,
         )
         label = f"class{target}"
-        if res.probs is not None:
-            print(f"{model_name}: class {target}, probability reached {float(res.probs[0]):.3f}")
+        prob = float(res.extras["probs"][0])
+        print(f"{model_name}: class {target}, probability reached {prob:.3f}")
     path = _out(args, f"classvis-{label}-{args.preset}.png")
     res.save(path)
     _written(path)
@@ -415,19 +415,20 @@ def _run_classvis(args: argparse.Namespace) -> int:
 
 def _run_dream(args: argparse.Namespace) -> int:
     from attribkit.io import save_image
+    from attribkit.models import default_layers
     from attribkit.optvis import DeepDream
 
     model, _ = _model(args)
-    layer = args.layer or "_blocks.10"
+    layer = args.layer or default_layers(model, "dream")[0]
     for name, x in _images(args):
-        res = DeepDream(model, layer).dream(
+        out = DeepDream(model, layer).dream(
             x,
             octaves=args.octaves,
-            steps_per_octave=args.steps or 20,
+            steps=args.steps,
             seed=args.seed,
             show_progress=args.progress,
         )
-        path = save_image(res.images, _out(args, f"dream-{name}-{layer.replace('.', '_')}.png"))
+        path = save_image(out, _out(args, f"dream-{name}-{layer.replace('.', '_')}.png"))
         _written(path)
     return 0
 
@@ -443,39 +444,31 @@ def _run_fool(args: argparse.Namespace) -> int:
     except ValueError as err:
         raise UsageError(f"--target: {err}") from err
     for name, x in _images(args):
-        fooled, report = FoolingImage(model).perturb(
+        res = FoolingImage(model).run(
             x,
             target,
             epsilon=args.epsilon,
-            steps=args.steps or 100,
+            steps=args.steps,
             seed=args.seed,
             show_progress=args.progress,
         )
-        path = save_image(fooling_figure(x, fooled), _out(args, f"fool-{name}.png"))
-        print(f"{name}: {report.summary()}")
+        path = save_image(fooling_figure(x, res.images), _out(args, f"fool-{name}.png"))
+        print(f"{name}: {res.extras['report'].summary()}")
         _written(path)
     return 0
 
 
-def _layer_list(args: argparse.Namespace, default: Sequence[str]) -> list[str]:
-    return [x for x in (args.layers or ",".join(default)).split(",") if x]
-
-
 def _run_invert(args: argparse.Namespace) -> int:
-    import torch.nn.functional as F
-
-    from attribkit.optvis.inversion import inversion_sweep
+    from attribkit.optvis import inversion_sweep
 
     model, model_name = _model(args)
-    layers = _layer_list(args, ["_bn0", "_blocks.2", "_blocks.5", "_blocks.10"])
-    fns: dict[str, Any] | None = {"_bn0": F.relu6} if "_bn0" in layers else None
+    layers = [x for x in args.layers.split(",") if x] if args.layers else None
     for name, x in _images(args):
         sweep = inversion_sweep(
             model,
             x,
             layers,
-            steps=args.steps or 400,
-            layer_fns=fns,
+            steps=args.steps,
             seed=args.seed,
             show_progress=args.progress,
         )
@@ -511,7 +504,7 @@ def _run_texture(args: argparse.Namespace) -> int:
     out = TextureSynthesis(model, layers).synthesize(
         tex,
         args.size,
-        steps=args.steps or 200,
+        steps=args.steps,
         seed=args.seed,
         show_progress=args.progress,
     )
@@ -551,7 +544,7 @@ def _run_style(args: argparse.Namespace) -> int:
         styles,
         style_weight=args.style_weight,
         style_scale=args.style_scale,
-        steps=args.steps or 300,
+        steps=args.steps,
         optimizer=args.optimizer,
         preserve_color=args.preserve_color,
         seed=args.seed,

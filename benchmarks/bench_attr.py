@@ -3,15 +3,20 @@
 Compares, in one run: attribkit's default call, Captum's default call
 (``perturbations_per_eval=1``), and the bare cost of the same 729 forward passes at the best
 batch size and memory format (measured per image, times 729).
+
+The ``saliency-224`` group measures what attribkit's checks and state discipline cost on one
+gradient call (signature binding, target check, eval mode, saved and restored state and
+generators): attribkit's ``Saliency`` against Captum's on the same image.
 """
 
 from __future__ import annotations
 
 import torch
 from captum.attr import Occlusion as CaptumOcclusion
+from captum.attr import Saliency as CaptumSaliency
 from conftest import bare_forwards, best_config, record
 
-from attribkit import Occlusion, sample_image
+from attribkit import Occlusion, Saliency, sample_image
 from attribkit.attr import count_occlusions
 
 WINDOW, STRIDE, TARGET = 16, 8, 285
@@ -51,3 +56,19 @@ def test_occlusion_bare_forward_cost(benchmark, lite0):
         bare_forwards(lite0, (3, 224, 224), n, batch, channels_last), rounds=3, iterations=1
     )
     record(benchmark, "bare", forwards=n, best_config=where)
+
+
+def test_saliency_attribkit(benchmark, lite0):
+    x = _image()
+    sal = Saliency(lite0)
+    benchmark.group = "saliency-224"
+    benchmark.pedantic(lambda: sal.attribute(x, target=TARGET), rounds=10, iterations=1)
+    record(benchmark, "ours")
+
+
+def test_saliency_captum(benchmark, lite0):
+    x = _image()
+    sal = CaptumSaliency(lite0)
+    benchmark.group = "saliency-224"
+    benchmark.pedantic(lambda: sal.attribute(x.clone(), target=TARGET), rounds=10, iterations=1)
+    record(benchmark, "peer")

@@ -54,7 +54,7 @@ def data() -> torch.Tensor:
 
 def _bare_to_block4(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     m: nn.Module = model
-    x = m._swish(m._bn0(m._conv_stem(m.normalize(x))))  # type: ignore[operator]
+    x = m.stem_act(m._bn0(m._conv_stem(m.normalize(x))))  # type: ignore[operator]
     for block in list(m._blocks)[:5]:  # type: ignore[call-overload]
         x = block(x)
     return x

@@ -50,7 +50,7 @@ def main() -> None:
     vis = ClassVisualization(model)
     for preset in args.presets:
         n = steps or PRESETS[preset].steps
-        res = vis.visualize(
+        res = vis.run(
             CLASSES,
             preset,
             steps=n,
@@ -58,21 +58,21 @@ def main() -> None:
             seed=0,
             snapshot_steps=[0, n // 8, n // 4, n // 2, n],
         )
-        assert res.probs is not None
+        probs_reached = res.extras["probs"]
         tiles = [
             label(img, f"{names[c][:16]} {float(p):.3f}")
-            for img, c, p in zip(res.images, CLASSES, res.probs)
+            for img, c, p in zip(res.images, CLASSES, probs_reached)
         ]
         save_small(make_grid(tiles, nrow=4), out / f"{preset}.png")
         save_small(res.filmstrip(0, size=112), out / f"filmstrip-{preset}.png")
-        probs = ", ".join(f"{c}: {float(p):.4f}" for c, p in zip(CLASSES, res.probs))
+        probs = ", ".join(f"{c}: {float(p):.4f}" for c, p in zip(CLASSES, probs_reached))
         print(
             f"{preset}: {n} steps at {size} px, batch of 4, {res.seconds:.0f} s; p(target) {probs}"
         )
     if not args.no_channels:
         chans = list(range(8))
         nsize, nsteps = (96, 32) if args.quick else (128, 96)
-        nres = NeuronVisualization(model, "_blocks.10").visualize(
+        nres = NeuronVisualization(model, "_blocks.10").run(
             chans, "lucent", steps=nsteps, size=nsize, seed=0
         )
         save_small(

@@ -17,6 +17,7 @@ from attribkit.data import sample_image
 from attribkit.io import save_image
 from attribkit.models import efficientnet_lite0
 from attribkit.optvis import DeepDream, channel
+from attribkit.viz import label, make_grid
 
 
 def save_small(image: torch.Tensor, path: Path) -> None:
@@ -41,19 +42,19 @@ def main() -> None:
     x = sample_image(args.photo, size=size)
     save_small(x, out / "photo.png")
     for layer in ("_blocks.4", "_blocks.10"):
-        res = DeepDream(model, layer).dream(
-            x, octaves=octaves, steps_per_octave=steps, jitter=32, lr=0.01, seed=0
-        )
+        res = DeepDream(model, layer).run(x, octaves=octaves, steps=steps, jitter=32, lr=0.01)
         tag = layer.replace("_", "").replace(".", "")
         save_small(res.images, out / f"dream-{tag}.png")
         if layer == "_blocks.10":
-            save_small(res.filmstrip(0, size=128), out / "octaves.png")
+            frames = [label(o[0], f"octave {i + 1}")
+                      for i, o in enumerate(res.extras["octave_images"])]
+            save_small(make_grid(frames, nrow=len(frames), size=128), out / "octaves.png")
         print(
             f"{layer}: {octaves} octaves x {steps} steps at {size} px, {res.seconds:.1f} s; "
-            f"objective {float(res.history[0][0, 0]):.3g} -> {float(res.history[-1][-1, 0]):.3g}"
+            f"objective {float(res.history[0, 0]):.3g} -> {float(res.history[-1, 0]):.3g}"
         )
-    guided = DeepDream(model, "_blocks.10").dream(
-        x, octaves=octaves, steps_per_octave=steps, objective=channel("_blocks.10", 7), seed=0
+    guided = DeepDream(model, "_blocks.10").run(
+        x, octaves=octaves, steps=steps, objective=channel("_blocks.10", 7)
     )
     save_small(guided.images, out / "guided.png")
     print(f"guided (channel 7 of _blocks.10): {guided.seconds:.1f} s")

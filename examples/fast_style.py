@@ -177,16 +177,15 @@ def main() -> None:
     slow, how, t_slow = cached_optimization(content, style_img, steps, args.cache, size)
     ev = evaluate_style(net, content, specs)
     from attribkit.models import efficientnet_lite0
-    from attribkit.style.losses import PerceptualLoss, gram_matrix
-    from attribkit.style.train import _default_layers, style_loss_of
+    from attribkit.style.losses import PerceptualLoss
+    from attribkit.style.train import default_layers
 
     bb = efficientnet_lite0()
-    c_layers, s_layers = _default_layers(bb, None, None)
-    pl = PerceptualLoss(bb, c_layers, s_layers)
-    feats = pl.features(style_img, s_layers)
-    grams = {k: gram_matrix(feats[k]) for k in s_layers}
+    _, s_layers = default_layers(bb, [], None)
+    pl = PerceptualLoss(bb, [], s_layers)
+    pl.set_style(style_img)
     with torch.no_grad():
-        l_slow = float(style_loss_of(pl, slow, grams)[0])
+        l_slow = float(pl(slow).style[0])
     l_fast = float(ev["stylized"][names.index("starry_night"), 0])
     l_content = float(ev["content"][names.index("starry_night"), 0])
     tiles = [

@@ -59,15 +59,16 @@ def main() -> None:
         t = time.perf_counter()
         # a generous budget with small steps: each image stops as soon as it is fooled, so its L∞
         # is the budget at which it flips
-        fooled, rep = FoolingImage(model).perturb(
+        res = FoolingImage(model).run(
             x,
             args.target,
             epsilon=16 / 255,
-            step_size=0.25 / 255,
+            lr=0.25 / 255,
             steps=80,
             threshold=0.9,
             show_progress=False,
         )
+        fooled, rep = res.images, res.extras["report"]
         secs = time.perf_counter() - t
         for i, n in enumerate(photos):
             print(

@@ -12,13 +12,10 @@ import argparse
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 from attribkit.data import sample_image
-from attribkit.models import efficientnet_lite0
-from attribkit.optvis.inversion import inversion_sweep, psnr
-
-LAYERS = ["_bn0", "_blocks.2", "_blocks.5", "_blocks.10", "_blocks.15"]
+from attribkit.models import default_layers, efficientnet_lite0
+from attribkit.optvis import FeatureInversion, inversion_sweep, psnr
 
 
 def main() -> None:
@@ -28,13 +25,12 @@ def main() -> None:
     args = parser.parse_args()
     out = Path(args.out)
     model = efficientnet_lite0()
-    size, steps = (96, 40) if args.quick else (224, 200)
+    size, steps = (96, 100) if args.quick else (224, FeatureInversion.default_steps)
+    layers = default_layers(model, "inversion")  # stem activation, _blocks.2, 5, 10, 15
     photos = ["chelsea"]
     for name in photos:
         img = sample_image(name, size=size)
-        # "_bn0" + ReLU6 is the stem activation (the model's ReLU6 module is shared with the head)
-        sweep = inversion_sweep(model, img, LAYERS, steps=steps, layer_fns={"_bn0": F.relu6},
-                                show_progress=False)
+        sweep = inversion_sweep(model, img, layers, steps=steps, show_progress=False)
         grey = float(psnr(torch.full_like(img, 0.5), img)[0])
         mean = float(psnr(img.mean((2, 3), keepdim=True).expand_as(img), img)[0])
         print(f"{name} {size} px, {steps} Adam steps (flat grey {grey:.1f} dB, mean colour "

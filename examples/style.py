@@ -23,16 +23,14 @@ from attribkit.viz import label, make_grid
 
 def run(st: StyleTransfer, content: torch.Tensor, style: object, what: str, **kw: object) -> tuple:
     t0 = time.perf_counter()
-    out = st.transfer(content, style, show_progress=False, seed=0, **kw)  # type: ignore[arg-type]
-    r = st.last_result
-    assert r is not None
+    r = st.run(content, style, show_progress=False, **kw)  # type: ignore[arg-type]
     secs = time.perf_counter() - t0
+    c, s, tv = (float(r.extras[k][0]) for k in ("content_loss", "style_loss", "tv_loss"))
     print(
-        f"{what}: content {float(r.content_loss[0]):.3f}  style {float(r.style_loss[0]):.3f}  "
-        f"tv {float(r.tv_loss[0]):.3f}  steps {r.steps}  {secs:.1f} s",
+        f"{what}: content {c:.3f}  style {s:.3f}  tv {tv:.3f}  steps {r.steps_run}  {secs:.1f} s",
         flush=True,
     )
-    return out[0], f"c {float(r.content_loss[0]):.2f} s {float(r.style_loss[0]):.2f}"
+    return r.images[0], f"c {c:.2f} s {s:.2f}"
 
 
 def main() -> None:

@@ -17,11 +17,11 @@ import torch
 
 from attribkit.data import painting_path, sample_image
 from attribkit.io import load_image, save_image
-from attribkit.models import efficientnet_lite0
-from attribkit.style import TextureSynthesis, default_style_layers, efros_leung, texture_layer_sweep
+from attribkit.models import default_layers, efficientnet_lite0
+from attribkit.style import TextureSynthesis, efros_leung, texture_layer_sweep
 from attribkit.viz import label, make_grid
 
-SHORT = {"_bn0": "stem", "_blocks.0": "b0", "_blocks.2": "b2", "_blocks.4": "b4",
+SHORT = {"stem_act": "stem", "_blocks.0": "b0", "_blocks.2": "b2", "_blocks.4": "b4",
          "_blocks.7": "b7", "_blocks.10": "b10"}
 
 
@@ -42,7 +42,7 @@ def main() -> None:
     out = Path(args.out)
     model = efficientnet_lite0()
     size, steps = (64, 30) if args.quick else (96, 100)
-    _, style_layers, _ = default_style_layers(model)
+    style_layers = default_layers(model, "style")
     sets = [list(style_layers[:k]) for k in ([2, 6] if args.quick else [1, 3, 6])]
     el_size, el_window = (48, 9) if args.quick else (64, 11)
     rows = []
@@ -76,11 +76,10 @@ def main() -> None:
     tiles = [label(tex[0], "source")]
     for shift in (0, 1):
         ts = TextureSynthesis(model, shift=shift)
-        img = ts.synthesize(tex, size, steps=steps, show_progress=False, seed=0)
-        r = ts.last_result
-        assert r is not None
-        print(f"shift={shift}: Gram loss {float(r.style_loss[0]):.4f} ({r.seconds:.1f} s)")
-        tiles.append(label(img[0], f"shift={shift}"))
+        r = ts.run(tex, size, steps=steps, show_progress=False)
+        print(f"shift={shift}: Gram loss {float(r.extras['style_loss'][0]):.4f} "
+              f"({r.seconds:.1f} s)")
+        tiles.append(label(r.images[0], f"shift={shift}"))
     save_image(make_grid(tiles, nrow=3), out / "shift.png")
     print(f"pictures in {out}")
 

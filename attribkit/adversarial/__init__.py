@@ -7,5 +7,14 @@ from attribkit.adversarial.fooling import (
     fooling_figure,
     fooling_sweep,
 )
+from attribkit.adversarial.projected import ProjectedImage, project
 
-__all__ = ["FoolingImage", "FoolingReport", "SweepResult", "fooling_figure", "fooling_sweep"]
+__all__ = [
+    "FoolingImage",
+    "FoolingReport",
+    "ProjectedImage",
+    "SweepResult",
+    "fooling_figure",
+    "fooling_sweep",
+    "project",
+]

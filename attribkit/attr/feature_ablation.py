@@ -1,18 +1,20 @@
-"""Feature ablation: Captum's, with attribkit's checks."""
+"""Feature ablation: Captum's, with attribkit's checks (integer and boolean inputs welcome)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from captum.attr import FeatureAblation as _CaptumFeatureAblation
 
-from attribkit.attr._base import checked_attribute
+from attribkit.attr._base import CheckedAttribution, captum_attribute
 
 __all__ = ["FeatureAblation"]
 
 
-class FeatureAblation(_CaptumFeatureAblation):
-    """Captum's ``FeatureAblation``; every argument is Captum's.
+class FeatureAblation(CheckedAttribution, _CaptumFeatureAblation):
+    """Captum's ``FeatureAblation``: the change in the target output when each feature (or
+    group, by ``feature_mask``) is replaced by its baseline. Every argument is Captum's; inputs
+    may be float, integer or boolean (token ids, categorical features), and tuples of inputs may
+    hold sparse features of other lengths, empty ones included. The constructor takes Captum's
+    ``forward_func`` and ``eval_mode`` (see :class:`~attribkit.attr.CheckedAttribution`).
 
     Examples:
         >>> import torch
@@ -22,16 +24,4 @@ class FeatureAblation(_CaptumFeatureAblation):
         torch.Size([2, 1, 2, 2])
     """
 
-    @checked_attribute()
-    def attribute(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        """Change in the target output when each feature (or group, by ``feature_mask``) is
-        replaced by its baseline.
-
-        Args:
-            inputs: ``N×…`` tensor or tuple of tensors.
-            *args: Captum's positional arguments (baselines, target, …).
-            **kwargs: Captum's keyword arguments (``feature_mask``, ``perturbations_per_eval``, …).
-        """
-        return _CaptumFeatureAblation.attribute.__wrapped__(  # type: ignore[attr-defined]
-            self, inputs, *args, **kwargs
-        )
+    attribute = captum_attribute(_CaptumFeatureAblation)

@@ -11,10 +11,10 @@ from captum.attr import LayerAttribution
 from captum.attr import LayerGradCam as _CaptumLayerGradCam
 from torch import nn
 
-from attribkit._checks import check_image_batch
-from attribkit.attr._base import checked_attribute
+from attribkit._checks import ValueAssertionError, check_image_batch
+from attribkit.attr._base import CheckedAttribution, captum_attribute, checked_attribute
 from attribkit.attr.guided import GuidedBackprop
-from attribkit.layers.hooks import LayerRef, resolve_layer
+from attribkit.layers.hooks import LayerRef
 
 __all__ = ["LayerGradCam", "GuidedGradCam", "gradcam_map", "last_conv_layer"]
 
@@ -27,27 +27,21 @@ def last_conv_layer(model: nn.Module) -> str:
         >>> last_conv_layer(nn.Sequential(nn.Conv2d(3, 4, 3), nn.Conv2d(4, 4, 3), nn.ReLU()))
         '1'
     """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
     names = [n for n, m in model.named_modules() if isinstance(m, nn.Conv2d)]
     if not names:
         raise ValueError("the model has no nn.Conv2d; name the layer for Grad-CAM explicitly")
     return names[-1]
 
 
-def _layer_module(model: Any, layer: LayerRef) -> nn.Module:
-    if isinstance(layer, nn.Module) and not isinstance(model, nn.Module):
-        return layer
-    if not isinstance(model, nn.Module):
-        raise TypeError("to name the layer by a string, pass the model as an nn.Module")
-    return resolve_layer(model, layer)
-
-
-class LayerGradCam(_CaptumLayerGradCam):
+class LayerGradCam(CheckedAttribution, _CaptumLayerGradCam):
     """Captum's ``LayerGradCam`` accepting a dotted layer name, with attribkit's checks.
 
-    Args:
-        forward_func: the model.
-        layer: a dotted name (``"_conv_head"``) or a module of the model.
-        device_ids: as Captum.
+    The constructor takes Captum's arguments (``forward_func, layer, device_ids=None``; the
+    layer a dotted name such as ``"_conv_head"`` or a module) and ``eval_mode``. ``attribute``
+    returns maps at the layer's resolution, as Captum's does (see :func:`gradcam_map` for maps
+    upsampled to the input size).
 
     Examples:
         >>> import torch
@@ -58,48 +52,10 @@ class LayerGradCam(_CaptumLayerGradCam):
         torch.Size([1, 1, 6, 6])
     """
 
-    def __init__(
-        self, forward_func: Any, layer: LayerRef, device_ids: list[int] | None = None
-    ) -> None:
-        super().__init__(forward_func, _layer_module(forward_func, layer), device_ids)
-        self.model = forward_func if isinstance(forward_func, nn.Module) else None
-
-    @checked_attribute()
-    def attribute(  # type: ignore[override]
-        self,
-        inputs: torch.Tensor | tuple[torch.Tensor, ...],
-        target: TargetType = None,
-        additional_forward_args: Any = None,
-        attribute_to_layer_input: bool = False,
-        relu_attributions: bool = False,
-        attr_dim_summation: bool = True,
-        grad_kwargs: dict[str, Any] | None = None,
-    ) -> torch.Tensor | tuple[torch.Tensor, ...]:
-        """Grad-CAM maps at the layer's resolution (Captum's contract); see :func:`gradcam_map`
-        for maps upsampled to the input size.
-
-        Args:
-            inputs: ``N×…`` tensor or tuple of tensors.
-            target: output index per Captum's ``TargetType``.
-            additional_forward_args: extra arguments for the model.
-            attribute_to_layer_input: as Captum.
-            relu_attributions: as Captum (Grad-CAM's paper applies a ReLU).
-            attr_dim_summation: as Captum.
-            grad_kwargs: as Captum.
-        """
-        return _CaptumLayerGradCam.attribute.__wrapped__(  # type: ignore[attr-defined]
-            self,
-            inputs,
-            target=target,
-            additional_forward_args=additional_forward_args,
-            attribute_to_layer_input=attribute_to_layer_input,
-            relu_attributions=relu_attributions,
-            attr_dim_summation=attr_dim_summation,
-            grad_kwargs=grad_kwargs,
-        )
+    attribute = captum_attribute(_CaptumLayerGradCam)
 
 
-class GuidedGradCam(_CaptumGuidedGradCam):
+class GuidedGradCam(CheckedAttribution, _CaptumGuidedGradCam):
     """Guided Grad-CAM whose guided-backprop half is attribkit's (correct for ReLU6 and F.relu).
 
     Args:
@@ -107,6 +63,7 @@ class GuidedGradCam(_CaptumGuidedGradCam):
         layer: a dotted name or a module of the model.
         device_ids: as Captum.
         approximate: as for :class:`~attribkit.attr.GuidedBackprop`.
+        eval_mode: see :class:`~attribkit.attr.CheckedAttribution`.
 
     Examples:
         >>> import torch
@@ -123,12 +80,13 @@ class GuidedGradCam(_CaptumGuidedGradCam):
         layer: LayerRef,
         device_ids: list[int] | None = None,
         approximate: bool = False,
+        *,
+        eval_mode: bool = True,
     ) -> None:
-        super().__init__(model, resolve_layer(model, layer), device_ids)
+        super().__init__(model, layer, device_ids, eval_mode=eval_mode)
         self.guided_backprop = GuidedBackprop(model, approximate=approximate)
-        self.model = model
 
-    @checked_attribute(image=True)
+    @checked_attribute()
     def attribute(  # type: ignore[override]
         self,
         inputs: torch.Tensor | tuple[torch.Tensor, ...],
@@ -140,19 +98,28 @@ class GuidedGradCam(_CaptumGuidedGradCam):
         """Guided backprop times the upsampled Grad-CAM map, shaped like ``inputs``.
 
         Args:
-            inputs: ``N×C×H×W`` tensor or tuple of tensors.
+            inputs: ``N×C×H×W`` tensor (``N×C×L`` for 1-D convolutions) or tuple of tensors;
+                as in Captum, inputs of a tuple without spatial dimensions get empty maps.
             target: output index per Captum's ``TargetType``.
             additional_forward_args: extra arguments for the model.
             interpolate_mode: as Captum.
             attribute_to_layer_input: as Captum.
         """
+        first = inputs[0] if isinstance(inputs, tuple) else inputs
+        spatial = {nn.Conv2d: 2, nn.Conv3d: 3}.get(type(self.grad_cam.layer))  # type: ignore[call-overload]
+        if first.ndim < 3 or (spatial is not None and first.ndim != spatial + 2):
+            hint = " (add the batch dimension with x.unsqueeze(0))" if first.ndim == 3 else ""
+            raise ValueAssertionError(
+                f"GuidedGradCam needs N×C×H×W images, got inputs of shape "
+                f"{tuple(first.shape)}{hint}"
+            )
         return _CaptumGuidedGradCam.attribute.__wrapped__(  # type: ignore[attr-defined]
             self,
             inputs,
-            target=target,
-            additional_forward_args=additional_forward_args,
-            interpolate_mode=interpolate_mode,
-            attribute_to_layer_input=attribute_to_layer_input,
+            target,
+            additional_forward_args,
+            interpolate_mode,
+            attribute_to_layer_input,
         )
 
 
@@ -183,5 +150,11 @@ def gradcam_map(
     check_image_batch(image, "image")
     chosen = last_conv_layer(model) if layer is None else layer
     cam = LayerGradCam(model, chosen).attribute(image, target=target, relu_attributions=relu)
-    assert isinstance(cam, torch.Tensor)
+    if not isinstance(cam, torch.Tensor) or cam.ndim != 4:
+        shape = tuple(cam.shape) if isinstance(cam, torch.Tensor) else type(cam).__name__
+        raise ValueAssertionError(
+            f"layer {chosen if isinstance(chosen, str) else type(chosen).__name__!r} has no "
+            f"N×C×H×W output (its Grad-CAM map has shape {shape}); choose a convolutional "
+            "layer (last_conv_layer(model) names the last nn.Conv2d)"
+        )
     return LayerAttribution.interpolate(cam, tuple(image.shape[-2:]), "bilinear")

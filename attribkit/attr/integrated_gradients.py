@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from captum.attr import IntegratedGradients as _CaptumIntegratedGradients
 
-from attribkit.attr._base import checked_attribute
+from attribkit.attr._base import CheckedAttribution, captum_attribute
 
 __all__ = ["IntegratedGradients"]
 
 
-class IntegratedGradients(_CaptumIntegratedGradients):
-    """Captum's ``IntegratedGradients``; every argument is Captum's.
+class IntegratedGradients(CheckedAttribution, _CaptumIntegratedGradients):
+    """Captum's ``IntegratedGradients``: gradients integrated along the straight path from
+    ``baselines`` (zeros) to ``inputs``. Every argument is Captum's (``forward_func``,
+    ``multiply_by_inputs``), plus ``eval_mode`` (see :class:`~attribkit.attr.CheckedAttribution`).
 
     Examples:
         >>> import torch
@@ -22,15 +22,4 @@ class IntegratedGradients(_CaptumIntegratedGradients):
         torch.Size([2, 3, 2, 2])
     """
 
-    @checked_attribute()
-    def attribute(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        """Integrated gradients along the straight path from ``baselines`` (zeros) to ``inputs``.
-
-        Args:
-            inputs: ``N×…`` tensor or tuple of tensors.
-            *args: Captum's positional arguments (baselines, target, …).
-            **kwargs: Captum's keyword arguments (``n_steps``, ``method``, …).
-        """
-        return _CaptumIntegratedGradients.attribute.__wrapped__(  # type: ignore[attr-defined]
-            self, inputs, *args, **kwargs
-        )
+    attribute = captum_attribute(_CaptumIntegratedGradients)

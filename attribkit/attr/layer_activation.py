@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from captum.attr import LayerActivation as _CaptumLayerActivation
-from torch import nn
 
-from attribkit.attr._base import checked_attribute
-from attribkit.layers.hooks import LayerRef, resolve_layer
+from attribkit.attr._base import CheckedAttribution, captum_attribute
 
 __all__ = ["LayerActivation"]
 
 
-class LayerActivation(_CaptumLayerActivation):
+class LayerActivation(CheckedAttribution, _CaptumLayerActivation):
     """Captum's ``LayerActivation`` accepting ``"_blocks.4"``-style names.
 
-    Args:
-        forward_func: the model.
-        layer: a dotted name or a module (or a list of them, as Captum allows).
-        device_ids: as Captum.
+    The constructor takes Captum's arguments (``forward_func, layer, device_ids=None``), where
+    ``layer`` may be a dotted name, a module, or a list of them (as Captum allows), and
+    ``eval_mode`` (see :class:`~attribkit.attr.CheckedAttribution`).
 
     Examples:
         >>> import torch
@@ -29,35 +24,4 @@ class LayerActivation(_CaptumLayerActivation):
         torch.Size([1, 4, 6, 6])
     """
 
-    def __init__(
-        self,
-        forward_func: Any,
-        layer: LayerRef | list[LayerRef],
-        device_ids: list[int] | None = None,
-    ) -> None:
-        model = forward_func if isinstance(forward_func, nn.Module) else None
-        if model is not None:
-            resolved: Any = (
-                [resolve_layer(model, x) for x in layer]
-                if isinstance(layer, list)
-                else resolve_layer(model, layer)
-            )
-        elif isinstance(layer, (nn.Module, list)):
-            resolved = layer
-        else:
-            raise TypeError("to name the layer by a string, pass the model as an nn.Module")
-        super().__init__(forward_func, resolved, device_ids)
-        self.model = model
-
-    @checked_attribute()
-    def attribute(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        """The layer's output (or input) for ``inputs``, shaped like the layer's output.
-
-        Args:
-            inputs: ``N×…`` tensor or tuple of tensors.
-            *args: Captum's positional arguments.
-            **kwargs: Captum's keyword arguments (``attribute_to_layer_input``, …).
-        """
-        return _CaptumLayerActivation.attribute.__wrapped__(  # type: ignore[attr-defined]
-            self, inputs, *args, **kwargs
-        )
+    attribute = captum_attribute(_CaptumLayerActivation)

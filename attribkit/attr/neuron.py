@@ -31,6 +31,8 @@ class LayerChannels(nn.Module):
 
     def __init__(self, model: nn.Module, layer: LayerRef, reduce: str = "max") -> None:
         super().__init__()
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
         if reduce not in ("max", "mean"):
             raise ValueError(f"reduce must be 'max' or 'mean', got {reduce!r}")
         self.model = model
@@ -38,10 +40,18 @@ class LayerChannels(nn.Module):
         self.reduce = reduce
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"LayerChannels takes a tensor, got {type(x).__name__}")
         act = forward_to(self.model, x, [self.layer])[self.layer]
         if act.ndim != 4:
+            hint = (
+                f" (the input of shape {tuple(x.shape)} may lack its batch dimension: "
+                "x.unsqueeze(0))"
+                if x.ndim == 3
+                else ""
+            )
             raise ValueError(
-                f"layer {self.layer!r} has output shape {tuple(act.shape)}, not N×C×H×W"
+                f"layer {self.layer!r} has output shape {tuple(act.shape)}, not N×C×H×W{hint}"
             )
         flat = act.flatten(2)
         return flat.amax(dim=2) if self.reduce == "max" else flat.mean(dim=2)

@@ -4,11 +4,21 @@ Captum's ``Occlusion`` evaluates one perturbation per forward pass by default, w
 of the hardware idle. This subclass picks ``perturbations_per_eval`` from a memory budget and a
 batch-size cap, so that the default call runs near the cost of the bare forward passes, while
 accepting every argument Captum's does (and giving the same numbers for the same arguments).
+
+:meth:`Occlusion.attribute` is in two parts: the arguments are checked and normalized first
+(windows, strides, baselines, the batch size), then :meth:`Occlusion.evaluate` runs the
+perturbed batches. Incremental inference (:mod:`attribkit.attr.incremental`, Krypton) plugs in
+there: where the model is a traceable eval-mode network taking one image batch, only what each
+window changes is recomputed from the unoccluded image's cached activations (the same map to
+float32 round-off); elsewhere Captum's batched full passes run, and ``last_method`` /
+``last_reason`` say which path ran and why.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from contextlib import ExitStack
 from typing import Any
 
 import torch
@@ -16,23 +26,34 @@ from captum._utils.typing import BaselineType, TargetType, TensorOrTupleOfTensor
 from captum.attr import Occlusion as _CaptumOcclusion
 from torch import nn
 
-from attribkit._checks import as_tuple
-from attribkit.attr._base import checked_attribute, model_of
+from attribkit._checks import TargetError, TypeAssertionError, ValueAssertionError
+from attribkit.attr._base import CheckedAttribution, checked_attribute, model_of
 from attribkit.attr.incremental import Approximation, try_incremental_occlusion
+from attribkit.layers.state import preserve_state
 
 __all__ = ["Occlusion", "count_occlusions"]
 
+Shape = tuple[int, ...]
 
-def _expand(value: Any, ndim: int) -> tuple[int, ...]:
-    if isinstance(value, int):
-        return (value,) * ndim
-    return tuple(int(v) for v in value)
+
+def _positive_ints(value: Any, what: str) -> Shape:
+    if not isinstance(value, tuple) or not all(
+        isinstance(v, int) and not isinstance(v, bool) for v in value
+    ):
+        raise TypeAssertionError(f"{what} must be a tuple of ints, got {value!r}")
+    if any(v <= 0 for v in value):
+        raise ValueAssertionError(f"{what} must hold positive sizes, got {value!r}")
+    return value
 
 
 def count_occlusions(
     shape: Sequence[int], window: Sequence[int], strides: int | Sequence[int] | None
 ) -> int:
     """Number of window positions Captum's occlusion evaluates for one input of ``shape``.
+
+    Along each dimension the window moves by the stride while it fits, plus one last position
+    flush with the end when the stride does not divide the remainder (Captum's rule:
+    ``ceil((size - window) / stride) + 1``).
 
     Args:
         shape: the input's shape without the batch dimension.
@@ -42,41 +63,123 @@ def count_occlusions(
     Examples:
         >>> count_occlusions((3, 224, 224), (3, 16, 16), (3, 8, 8))
         729
+        >>> count_occlusions((10,), (4,), 3)
+        3
     """
-    st = _expand(1 if strides is None else strides, len(shape))
+    shape, window = tuple(shape), tuple(window)
+    if strides is None or isinstance(strides, int):
+        st: Shape = (1 if strides is None else strides,) * len(shape)
+    else:
+        st = tuple(strides)
+    _positive_ints(window, "sliding window")
+    _positive_ints(st, "strides")
+    if len(window) != len(shape) or len(st) != len(shape):
+        raise ValueAssertionError(
+            f"sliding window {window} and strides {st} need one entry per input dimension "
+            f"after the batch, {len(shape)} for shape {shape}"
+        )
     total = 1
     for dim, win, s in zip(shape, window, st):
         if win > dim:
-            raise ValueError(
-                f"sliding window {tuple(window)} is larger than the input {tuple(shape)}"
-            )
-        total *= (dim - win) // s + 1
+            raise ValueAssertionError(f"sliding window {window} is larger than the input {shape}")
+        total *= math.ceil((dim - win) / s) + 1
     return total
 
 
-def _per_sample_bytes(forward: Any, inputs: tuple[torch.Tensor, ...], extra: Any) -> int:
-    """Largest activation of one sample's forward pass, times 3 (live tensors at a time)."""
-    model = forward if isinstance(forward, nn.Module) else getattr(forward, "__self__", None)
-    largest = [sum(t[:1].numel() * t.element_size() for t in inputs)]
-    handles = []
+def _windows(tensors: tuple[torch.Tensor, ...], value: Any) -> tuple[Shape, ...]:
+    """Captum's ``sliding_window_shapes`` (or attribkit's int shorthand), one tuple per input."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if any(t.ndim != 4 for t in tensors):
+            raise ValueAssertionError(
+                f"an int sliding window ({value}) means a C×{value}×{value} patch of N×C×H×W "
+                f"images, got inputs of shape {[tuple(t.shape) for t in tensors]}; pass a tuple "
+                "with one size per dimension after the batch"
+            )
+        windows: tuple[Any, ...] = tuple((t.shape[1], value, value) for t in tensors)
+    elif (
+        len(tensors) == 1
+        and isinstance(value, tuple)
+        and not any(isinstance(v, tuple) for v in value)
+    ):
+        windows = (value,)
+    elif isinstance(value, tuple) and all(isinstance(v, tuple) for v in value) and value:
+        windows = value
+    else:
+        raise TypeAssertionError(
+            "sliding_window_shapes must be a tuple of sizes (one input) or a tuple of such "
+            f"tuples (one per input), or an int k for C×k×k image patches; got {value!r}"
+        )
+    if len(windows) != len(tensors):
+        raise ValueAssertionError(
+            f"sliding_window_shapes gives {len(windows)} windows for {len(tensors)} inputs: "
+            "give one per input"
+        )
+    for i, (w, t) in enumerate(zip(windows, tensors)):
+        name = "sliding window" if len(tensors) == 1 else f"sliding window {i}"
+        _positive_ints(w, name)
+        if len(w) != t.ndim - 1:
+            raise ValueAssertionError(
+                f"{name} {w} has {len(w)} dimensions, but input {i} of shape {tuple(t.shape)} "
+                f"needs {t.ndim - 1} (one per dimension after the batch)"
+            )
+        if any(a > b for a, b in zip(w, t.shape[1:])):
+            raise ValueAssertionError(f"{name} {w} is larger than the input's {tuple(t.shape[1:])}")
+    return windows
 
-    def hook(_m: nn.Module, _i: Any, out: Any) -> None:
-        if isinstance(out, torch.Tensor):
-            largest[0] = max(largest[0], out[:1].numel() * out.element_size())
 
-    if isinstance(model, nn.Module):
-        handles = [m.register_forward_hook(hook) for m in model.modules() if not list(m.children())]
-    try:
-        with torch.no_grad():
-            args = extra if isinstance(extra, tuple) else (() if extra is None else (extra,))
-            forward(*(t[:1] for t in inputs), *args)
-    finally:
-        for h in handles:
-            h.remove()
-    return 3 * largest[0]
+def _strides(
+    tensors: tuple[torch.Tensor, ...], windows: tuple[Shape, ...], value: Any
+) -> tuple[Shape, ...]:
+    """Captum's ``strides`` in any of its forms, one tuple of per-dimension steps per input."""
+    n = len(tensors)
+    if value is None:
+        per_input: tuple[Any, ...] = (1,) * n
+    elif isinstance(value, int) and not isinstance(value, bool):
+        per_input = (value,) * n
+    elif isinstance(value, tuple) and n == 1 and not (len(value) == 1):
+        per_input = (value,)
+    elif isinstance(value, tuple) and len(value) == n:
+        per_input = value
+    else:
+        raise ValueAssertionError(
+            f"strides {value!r} must be an int, a tuple with one step per dimension (one input), "
+            f"or a tuple with one int or tuple per input ({n})"
+        )
+    out = []
+    for i, (s, w, t) in enumerate(zip(per_input, windows, tensors)):
+        steps = (s,) * len(w) if isinstance(s, int) and not isinstance(s, bool) else s
+        _positive_ints(steps, "strides")
+        if len(steps) != len(w):
+            raise ValueAssertionError(
+                f"strides {steps} for input {i} of shape {tuple(t.shape)} need {len(w)} "
+                "entries, one per dimension after the batch"
+            )
+        for step, win, dim in zip(steps, w, t.shape[1:]):
+            if step > win and win < dim:
+                raise ValueAssertionError(
+                    f"stride {steps} is larger than the sliding window {w}: some positions "
+                    "would never be occluded; use strides no larger than the window"
+                )
+        out.append(steps)
+    return tuple(out)
 
 
-class Occlusion(_CaptumOcclusion):
+def _probe_args(extra: Any, n: int) -> Any:
+    """``additional_forward_args`` for a probe batch of 2 examples: tensors sliced to the first
+    example (when they are per example) and doubled, as Captum doubles them for 2 per eval."""
+    if extra is None:
+        return None
+    items = extra if isinstance(extra, tuple) else (extra,)
+
+    def one(a: Any) -> Any:
+        if isinstance(a, torch.Tensor) and a.ndim > 0:
+            return torch.cat([a[:1] if a.shape[0] == n else a] * 2)
+        return a
+
+    return tuple(one(a) for a in items)
+
+
+class Occlusion(CheckedAttribution, _CaptumOcclusion):
     """Occlusion with automatic batching, and the lecture's mean-pixel / probability variant.
 
     Args:
@@ -87,6 +190,7 @@ class Occlusion(_CaptumOcclusion):
             channels-last against 20–31 ms at batch 16) and 256 on CUDA devices.
         channels_last: feed perturbed 4-D image batches to the model in channels-last memory
             format (the model itself is untouched). ``None``: on the CPU only.
+        eval_mode: see :class:`~attribkit.attr.CheckedAttribution`.
         incremental: recompute only what each window changes (Krypton's incremental
             inference, :mod:`attribkit.attr.incremental`) where the model allows it; ``False``
             always runs Captum's batched full passes.
@@ -107,13 +211,19 @@ class Occlusion(_CaptumOcclusion):
         memory_budget: int = 1 << 30,
         max_batch: int | None = None,
         channels_last: bool | None = None,
+        *,
+        eval_mode: bool = True,
         incremental: bool = True,
     ) -> None:
-        super().__init__(forward_func)
+        super().__init__(forward_func, eval_mode=eval_mode)
+        if isinstance(memory_budget, bool) or not isinstance(memory_budget, int):
+            raise TypeError(f"memory_budget must be an int (bytes), got {memory_budget!r}")
         if memory_budget <= 0:
             raise ValueError(f"memory_budget must be positive, got {memory_budget}")
-        if max_batch is not None and max_batch <= 0:
-            raise ValueError(f"max_batch must be positive, got {max_batch}")
+        if max_batch is not None and (
+            isinstance(max_batch, bool) or not isinstance(max_batch, int) or max_batch <= 0
+        ):
+            raise ValueError(f"max_batch must be a positive int or None, got {max_batch!r}")
         if not isinstance(incremental, bool):
             raise TypeError(f"incremental must be True or False, got {incremental!r}")
         self.memory_budget = memory_budget
@@ -135,26 +245,56 @@ class Occlusion(_CaptumOcclusion):
         strides: Any,
         additional_forward_args: Any = None,
     ) -> int:
-        """The ``perturbations_per_eval`` a default call uses for these inputs."""
-        windows = (
-            [sliding_window_shapes]
-            if isinstance(sliding_window_shapes[0], int)
-            else list(sliding_window_shapes)
-        )
-        if strides is None or isinstance(strides, int):
-            stride_list: list[Any] = [strides] * len(inputs)
-        elif isinstance(strides[0], int) and len(inputs) == 1:
-            stride_list = [strides]
-        else:
-            stride_list = list(strides)
-        total = max(
-            count_occlusions(t.shape[1:], w, s) for t, w, s in zip(inputs, windows, stride_list)
-        )
+        """The ``perturbations_per_eval`` a default call uses for these inputs.
+
+        One forward pass of two examples probes the model: if its output does not grow with
+        the batch (a forward that returns one value per batch), or the probe fails, this is 1,
+        Captum's default. Otherwise it is as many as fit the memory budget and the batch cap.
+        """
+        windows = _windows(inputs, sliding_window_shapes)
+        steps = _strides(inputs, windows, strides)
+        total = max(count_occlusions(t.shape[1:], w, s) for t, w, s in zip(inputs, windows, steps))
         n = inputs[0].shape[0]
-        per_sample = _per_sample_bytes(self.forward_func, inputs, additional_forward_args)
+        per_sample = self._probe_bytes_per_example(inputs, additional_forward_args)
+        if per_sample is None:
+            return 1
         cap = self.max_batch or (256 if inputs[0].is_cuda else 4)
         batch = max(1, min(cap, self.memory_budget // max(per_sample, 1)))
         return max(1, min(total, batch // n))
+
+    def _probe_bytes_per_example(self, inputs: tuple[torch.Tensor, ...], extra: Any) -> int | None:
+        """Largest activation per example of a 2-example forward pass, times 3 (live tensors
+        at a time); ``None`` when the output does not have one row per example."""
+        n = inputs[0].shape[0]
+        probe = tuple(torch.cat([t[:1] if t.shape[0] == n else t] * 2) for t in inputs)
+        forward: Any = getattr(self, "forward_func")  # noqa: B009 - typed Any on purpose
+        model = model_of(self)
+        largest = [sum(t.numel() * t.element_size() for t in probe)]
+
+        def hook(_m: nn.Module, _i: Any, out: Any) -> None:
+            if isinstance(out, torch.Tensor):
+                largest[0] = max(largest[0], out.numel() * out.element_size())
+
+        leaves = [] if model is None else [m for m in model.modules() if not list(m.children())]
+        handles = [m.register_forward_hook(hook) for m in leaves]
+        try:
+            with ExitStack() as stack:
+                stack.enter_context(torch.no_grad())
+                if model is not None:  # also when called on its own, outside attribute()
+                    stack.enter_context(preserve_state(model))
+                    if self.eval_mode:
+                        model.eval()
+                out = forward(*probe, *(_probe_args(extra, n) or ()))
+        except TargetError:
+            raise
+        except Exception:  # Captum's default (one perturbation per pass) may still work
+            return None
+        finally:
+            for h in handles:
+                h.remove()
+        if not isinstance(out, torch.Tensor) or out.ndim == 0 or out.shape[0] != 2:
+            return None
+        return 3 * largest[0] // 2
 
     @checked_attribute()
     def attribute(  # type: ignore[override]
@@ -175,7 +315,7 @@ class Occlusion(_CaptumOcclusion):
         All of Captum's arguments work as in Captum. Additions:
 
         Args:
-            inputs: ``N×…`` tensor or tuple of tensors.
+            inputs: ``N×…`` tensor or tuple of tensors (float, integer or boolean).
             sliding_window_shapes: as Captum; an ``int`` k means a ``C×k×k`` window over an
                 ``N×C×H×W`` image.
             strides: as Captum.
@@ -189,33 +329,82 @@ class Occlusion(_CaptumOcclusion):
             probability: score the softmax probability instead of the raw output, so that the
                 map shows the drop in the target's probability (the lecture's figure).
             approximate: ``True`` or an :class:`~attribkit.attr.incremental.Approximation`:
-                Krypton's projective-field thresholding and adaptive drill-down (faster, not
+                Krypton's adaptive drill-down and projective-field thresholding (faster, not
                 exact). Needs the incremental path; without it the exact full passes run.
         """
-        tensors = as_tuple(inputs)
-        if isinstance(sliding_window_shapes, int):
-            if tensors[0].ndim != 4:
-                raise ValueError("an int sliding window needs N×C×H×W inputs")
-            k = sliding_window_shapes
-            sliding_window_shapes = tuple((t.shape[1], k, k) for t in tensors)
-            if len(tensors) == 1:
-                sliding_window_shapes = sliding_window_shapes[0]
-        if isinstance(baselines, str):
-            if baselines != "mean":
-                raise ValueError(f"baselines must be Captum's forms or 'mean', got {baselines!r}")
-            means = tuple(
-                t.mean(dim=tuple(range(2, t.ndim)), keepdim=True).expand_as(t).contiguous()
-                if t.ndim > 2
-                else t.mean(dim=1, keepdim=True).expand_as(t).contiguous()
-                for t in tensors
+        tensors = inputs if isinstance(inputs, tuple) else (inputs,)
+        windows = _windows(tensors, sliding_window_shapes)
+        steps = _strides(tensors, windows, strides)
+        if not isinstance(approximate, (bool, Approximation)):
+            raise TypeAssertionError(
+                f"approximate must be a bool or an Approximation, got {approximate!r}"
             )
-            baselines = means if isinstance(inputs, tuple) else means[0]
+        if isinstance(baselines, str):
+            baselines = self._mean_baselines(tensors, baselines, isinstance(inputs, tuple))
+        return self.evaluate(
+            inputs,
+            windows,
+            steps,
+            baselines,
+            target,
+            additional_forward_args,
+            perturbations_per_eval,
+            show_progress,
+            probability,
+            approximate,
+        )
+
+    @staticmethod
+    def _mean_baselines(
+        tensors: tuple[torch.Tensor, ...], name: str, is_tuple: bool
+    ) -> torch.Tensor | tuple[torch.Tensor, ...]:
+        if name != "mean":
+            raise ValueAssertionError(
+                f"baselines must be Captum's forms (a number, a tensor or a tuple of them) or "
+                f"'mean', got {name!r}"
+            )
+        if any(not t.is_floating_point() for t in tensors):
+            raise TypeAssertionError(
+                "baselines='mean' needs floating-point inputs; give integer inputs a number "
+                "or a tensor as baseline"
+            )
+        means = tuple(
+            t.mean(dim=tuple(range(2, t.ndim)), keepdim=True).expand_as(t).contiguous()
+            if t.ndim > 2
+            else t.mean(dim=1, keepdim=True).expand_as(t).contiguous()
+            for t in tensors
+        )
+        return means if is_tuple else means[0]
+
+    def evaluate(
+        self,
+        inputs: TensorOrTupleOfTensorsGeneric,
+        windows: tuple[Shape, ...],
+        strides: tuple[Shape, ...],
+        baselines: Any,
+        target: TargetType,
+        additional_forward_args: Any,
+        perturbations_per_eval: int | None,
+        show_progress: bool,
+        probability: bool,
+        approximate: bool | Approximation = False,
+    ) -> TensorOrTupleOfTensorsGeneric:
+        """Evaluate the occluded batches for checked, normalized arguments (one window and one
+        tuple of steps per input) and return the attributions.
+
+        Incremental inference runs first where the model allows it (see
+        :func:`~attribkit.attr.incremental.try_incremental_occlusion`); it picks its own batch
+        size when ``perturbations_per_eval`` is ``None``. Otherwise this runs Captum's own
+        evaluation, with ``perturbations_per_eval`` from
+        :meth:`choose_perturbations_per_eval` when ``None``, feeding the model channels-last
+        batches on the CPU and softmax probabilities when ``probability``.
+        """
+        tensors = inputs if isinstance(inputs, tuple) else (inputs,)
         forward: Any = getattr(self, "forward_func")  # noqa: B009 - typed Any on purpose
         fast = try_incremental_occlusion(
-            forward, inputs, sliding_window_shapes, strides, baselines, target,
-            additional_forward_args, perturbations_per_eval, probability, approximate,
-            show_progress, enabled=self.incremental, memory_budget=self.memory_budget,
-            max_batch=self.max_batch,
+            forward, inputs, windows, strides, baselines, target, additional_forward_args,
+            perturbations_per_eval, probability, approximate, show_progress,
+            enabled=self.incremental, memory_budget=self.memory_budget, max_batch=self.max_batch,
         )  # fmt: skip
         self.last_method, self.last_reason = fast.method, fast.reason
         if fast.attributions is not None:
@@ -223,11 +412,7 @@ class Occlusion(_CaptumOcclusion):
             return fast.attributions  # type: ignore[no-any-return]
         if perturbations_per_eval is None:
             perturbations_per_eval = self.choose_perturbations_per_eval(
-                tensors, sliding_window_shapes, strides, additional_forward_args
-            )
-        elif perturbations_per_eval <= 0:
-            raise ValueError(
-                f"perturbations_per_eval must be positive, got {perturbations_per_eval}"
+                tensors, windows, strides, additional_forward_args
             )
         self.last_perturbations_per_eval = perturbations_per_eval
         original: Any = getattr(self, "forward_func")  # noqa: B009 - typed Any on purpose
@@ -257,7 +442,7 @@ class Occlusion(_CaptumOcclusion):
             return _CaptumOcclusion.attribute.__wrapped__(  # type: ignore[attr-defined]
                 self,
                 inputs,
-                sliding_window_shapes=sliding_window_shapes,
+                sliding_window_shapes=windows,
                 strides=strides,
                 baselines=baselines,
                 target=target,

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
-from captum._utils.typing import TargetType, TensorOrTupleOfTensorsGeneric
+from captum._utils.typing import TargetType
 from captum.attr import Saliency as _CaptumSaliency
 from torch import nn
 
 from attribkit._checks import check_image_batch
-from attribkit.attr._base import checked_attribute
+from attribkit.attr._base import CheckedAttribution, captum_attribute
 
 __all__ = ["Saliency", "saliency_map"]
 
 
-class Saliency(_CaptumSaliency):
-    """Captum's ``Saliency`` with attribkit's input checks and state discipline.
+class Saliency(CheckedAttribution, _CaptumSaliency):
+    """Captum's ``Saliency`` (absolute gradients by default) with attribkit's checks and state
+    discipline; ``Saliency(forward_func, *, eval_mode=True)``, then
+    ``attribute(inputs, target=None, abs=True, additional_forward_args=None)`` as in Captum
+    (``eval_mode``: see :class:`~attribkit.attr.CheckedAttribution`).
 
     Examples:
         >>> import torch
@@ -26,30 +27,7 @@ class Saliency(_CaptumSaliency):
         torch.Size([2, 3, 2, 2])
     """
 
-    @checked_attribute()
-    def attribute(  # type: ignore[override]
-        self,
-        inputs: TensorOrTupleOfTensorsGeneric,
-        target: TargetType = None,
-        abs: bool = True,
-        additional_forward_args: Any = None,
-    ) -> TensorOrTupleOfTensorsGeneric:
-        """Gradients of the target output with respect to ``inputs`` (absolute by default).
-
-        Args:
-            inputs: ``N×…`` tensor or tuple of tensors.
-            target: output index per Captum's ``TargetType``.
-            abs: return absolute values, as Captum does.
-            additional_forward_args: extra arguments for the model.
-        """
-        tensors = (
-            tuple(t.detach().clone().requires_grad_(True) for t in inputs)
-            if isinstance(inputs, tuple)
-            else inputs.detach().clone().requires_grad_(True)
-        )
-        return _CaptumSaliency.attribute.__wrapped__(  # type: ignore[attr-defined]
-            self, tensors, target=target, abs=abs, additional_forward_args=additional_forward_args
-        )
+    attribute = captum_attribute(_CaptumSaliency)
 
 
 def saliency_map(model: nn.Module, image: torch.Tensor, target: TargetType) -> torch.Tensor:

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from attribkit.data.imagenet import IMAGENET_SOURCES, imagenet_photos
+from attribkit.data.sets import SPLITS, ImageSet, PaintingSet, painting_set, photo_set
 from attribkit.io import load_image
 
 __all__ = [
@@ -21,6 +23,13 @@ __all__ = [
     "sample_image",
     "sample_names",
     "painting_path",
+    "photo_set",
+    "painting_set",
+    "imagenet_photos",
+    "ImageSet",
+    "PaintingSet",
+    "SPLITS",
+    "IMAGENET_SOURCES",
 ]
 
 _HERE = Path(__file__).resolve().parent

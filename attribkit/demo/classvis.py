@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from attribkit.demo import DemoContext
-from attribkit.models import imagenet_classes
-from attribkit.optvis.classvis import PRESETS, ClassVisualization, NeuronVisualization
+from attribkit.models import default_layers, imagenet_classes
+from attribkit.optvis import PRESETS, ClassVisualization, NeuronVisualization
 from attribkit.viz import label, make_grid
 from attribkit.viz.report import Section
 
@@ -29,7 +29,7 @@ def run(ctx: DemoContext, section: Section) -> None:
     for preset in presets:
         p = PRESETS[preset]
         n_steps = steps if preset != "lucent" else (256 if not ctx.quick else steps)
-        res = vis.visualize(
+        res = vis.run(
             list(CLASSES),
             p,
             steps=n_steps,
@@ -38,12 +38,11 @@ def run(ctx: DemoContext, section: Section) -> None:
             snapshot_steps=[0, n_steps // 4, n_steps // 2, n_steps],
             show_progress=ctx.show_progress,
         )
-        assert res.probs is not None
         tiles = [
             label(img, f"{names[c][:18]} p={float(pr):.3f}")
-            for img, c, pr in zip(res.images, CLASSES, res.probs)
+            for img, c, pr in zip(res.images, CLASSES, res.extras["probs"])
         ]
-        probs = ", ".join(f"{c} {float(pr):.3f}" for c, pr in zip(CLASSES, res.probs))
+        probs = ", ".join(f"{c} {float(pr):.3f}" for c, pr in zip(CLASSES, res.extras["probs"]))
         section.add_figure(
             make_grid(tiles, nrow=len(tiles)),
             f"{preset} preset on {ctx.model_name}: classes {list(CLASSES)} at {size} px, "
@@ -58,10 +57,10 @@ def run(ctx: DemoContext, section: Section) -> None:
                 f"{sorted(res.snapshots)} (yosinski preset).",
                 name="classvis-filmstrip",
             )
-    layer = "_blocks.10"
+    layer = default_layers(ctx.model, "neuron")[0]
     chans = list(range(8)) if not ctx.quick else list(range(4))
     n_size, n_steps = (96, 32) if ctx.quick else (160, 200)
-    nres = NeuronVisualization(ctx.model, layer).visualize(
+    nres = NeuronVisualization(ctx.model, layer).run(
         chans,
         "lucent",
         steps=n_steps,
@@ -70,7 +69,7 @@ def run(ctx: DemoContext, section: Section) -> None:
         show_progress=ctx.show_progress,
     )
     tiles = [label(img, f"ch {c}") for img, c in zip(nres.images, chans)]
-    vals = ", ".join(f"{float(v):.2f}" for v in nres.values)
+    vals = ", ".join(f"{float(v):.2f}" for v in nres.extras["values"])
     section.add_figure(
         make_grid(tiles, nrow=len(tiles)),
         f"Channels {chans} of {layer} ({ctx.model_name}), lucent preset, {n_steps} steps at "

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from attribkit.demo import DemoContext
-from attribkit.optvis.deepdream import DeepDream
-from attribkit.optvis.objectives import channel
+from attribkit.models import default_layers
+from attribkit.optvis import DeepDream, channel
 from attribkit.viz import label, make_grid
 from attribkit.viz.report import Section
 
@@ -18,21 +18,22 @@ def run(ctx: DemoContext, section: Section) -> None:
     )
     size = 192 if ctx.quick else 320
     octaves, steps = (3, 8) if ctx.quick else (4, 20)
-    layers = ["_blocks.10"] if ctx.quick else ["_blocks.4", "_blocks.10"]
+    dream_layers = default_layers(ctx.model, "dream")  # the default first
+    layers = list(dream_layers[:1]) if ctx.quick else list(reversed(dream_layers[:2]))
     photo_name = "chelsea"
     x = ctx.photo(photo_name, size)
     for layer in layers:
-        res = DeepDream(ctx.model, layer).dream(
+        res = DeepDream(ctx.model, layer).run(
             x,
             octaves=octaves,
             octave_scale=1.4,
-            steps_per_octave=steps,
+            steps=steps,
             jitter=32,
             lr=0.01,
             seed=ctx.seed,
             show_progress=ctx.show_progress,
         )
-        gain = float(res.history[-1][-1, 0]) / max(float(res.history[0][0, 0]), 1e-12)
+        gain = float(res.history[-1, 0]) / max(float(res.history[0, 0]), 1e-12)
         section.add_figure(
             make_grid([label(x[0], "photo"), label(res.images[0], f"dream {layer}")], nrow=2),
             f"{photo_name} at {size} px, DeepDream on {layer} of {ctx.model_name}: {octaves} "
@@ -42,22 +43,27 @@ def run(ctx: DemoContext, section: Section) -> None:
             name=f"dream-{layer.replace('.', '')}",
         )
         if layer == layers[-1]:
+            octave_tiles = [
+                label(o[0], f"octave {i + 1}") for i, o in enumerate(res.extras["octave_images"])
+            ]
             section.add_figure(
-                res.filmstrip(0, size=128),
+                make_grid(octave_tiles, nrow=len(octave_tiles), size=128),
                 f"The octaves of the {layer} dream, smallest first (details carried upwards).",
                 name="dream-octaves",
             )
     if not ctx.quick:
-        guided = DeepDream(ctx.model, "_blocks.10").dream(
+        guided_layer = dream_layers[0]
+        guided = DeepDream(ctx.model, guided_layer).run(
             x,
             octaves=octaves,
-            steps_per_octave=steps,
-            objective=channel("_blocks.10", 7),
+            steps=steps,
+            objective=channel(guided_layer, 7),
             seed=ctx.seed,
             show_progress=ctx.show_progress,
         )
         section.add_figure(
             guided.images[0],
-            f"Guided dream: only channel 7 of _blocks.10 is amplified; {guided.seconds:.1f} s",
+            f"Guided dream: only channel 7 of {guided_layer} is amplified; "
+            f"{guided.seconds:.1f} s",
             name="dream-guided",
         )

@@ -26,23 +26,24 @@ def run(ctx: DemoContext, section: Section) -> None:
     size = 160 if ctx.quick else 224
     for name in photos:
         x = ctx.photo(name, size)
-        fooled, rep = fooler.perturb(
+        res = fooler.run(
             x,
             TARGET,
             epsilon=8 / 255,
-            step_size=0.5 / 255,
+            lr=0.5 / 255,
             steps=60,
             threshold=0.9,
             seed=ctx.seed,
             show_progress=ctx.show_progress,
         )
+        fooled, rep = res.images, res.extras["report"]
         orig, after = int(rep.original_class[0]), int(rep.predicted_after[0])
         section.add_figure(
             fooling_figure(x, fooled, magnify=10),
             f"{name} ({size} px, {ctx.model_name}): {names[orig]} → {names[after]} "
             f"(p target {float(rep.prob_before[0]):.4f} → {float(rep.prob_after[0]):.3f}) after "
             f"{int(rep.steps[0])} steps of 0.5/255; L∞ = {float(rep.linf[0]) * 255:.2f}/255, "
-            f"L2 = {float(rep.l2[0]):.3f}; {rep.seconds:.1f} s",
+            f"L2 = {float(rep.l2[0]):.3f}; {res.seconds:.1f} s",
             name=f"fool-{name}",
         )
     eps = [e / 255 for e in ((0.5, 1.0, 2.0) if ctx.quick else (0.25, 0.5, 1.0, 2.0, 4.0))]

@@ -22,14 +22,12 @@ def run(ctx: DemoContext, section: Section) -> None:
     tiles = [label(x[0], "chelsea")]
     captions = []
     for painting in ("starry_night", "scream"):
-        out = st.transfer(x, ctx.photo(painting, size), steps=steps, seed=ctx.seed,
-                          show_progress=ctx.show_progress)
-        r = st.last_result
-        assert r is not None
-        tiles.append(label(out[0], painting))
+        r = st.run(x, ctx.photo(painting, size), steps=steps, seed=ctx.seed,
+                   show_progress=ctx.show_progress)
+        tiles.append(label(r.images[0], painting))
         captions.append(
-            f"{painting}: content loss {float(r.content_loss[0]):.3f}, style loss "
-            f"{float(r.style_loss[0]):.3f} (weighted), {r.seconds:.1f} s"
+            f"{painting}: content loss {float(r.extras['content_loss'][0]):.3f}, style loss "
+            f"{float(r.extras['style_loss'][0]):.3f} (weighted), {r.seconds:.1f} s"
         )
     section.add_figure(
         make_grid(tiles, nrow=len(tiles)),
@@ -43,13 +41,11 @@ def run(ctx: DemoContext, section: Section) -> None:
         small = ctx.photo("chelsea", 160)
         starry = ctx.photo("starry_night", 160)
         for sw in (1.0, 10.0, 100.0, 1000.0):
-            out = st.transfer(small, starry, style_weight=sw, steps=150, seed=ctx.seed,
-                              show_progress=ctx.show_progress)
-            r = st.last_result
-            assert r is not None
-            row.append(label(out[0], f"style weight {sw:g}"))
-            parts.append(f"{sw:g}: content {float(r.content_loss[0]):.3f}, style "
-                         f"{float(r.style_loss[0]):.3f}")
+            r = st.run(small, starry, style_weight=sw, steps=150, seed=ctx.seed,
+                       show_progress=ctx.show_progress)
+            row.append(label(r.images[0], f"style weight {sw:g}"))
+            parts.append(f"{sw:g}: content {float(r.extras['content_loss'][0]):.3f}, style "
+                         f"{float(r.extras['style_loss'][0]):.3f}")
         section.add_figure(
             make_grid(row, nrow=len(row)),
             "Trade-off at 160 px, 150 L-BFGS steps, Starry Night, style weight "

@@ -9,11 +9,12 @@ import torch.nn.functional as F
 from attribkit.data import painting_path
 from attribkit.demo import DemoContext
 from attribkit.io import load_image
-from attribkit.style import default_style_layers, efros_leung, texture_layer_sweep
+from attribkit.models import default_layers
+from attribkit.style import efros_leung, texture_layer_sweep
 from attribkit.viz import label, make_grid
 from attribkit.viz.report import Section
 
-_SHORT = {"_bn0": "stem", "_blocks.0": "b0", "_blocks.2": "b2", "_blocks.4": "b4",
+_SHORT = {"stem_act": "stem", "_blocks.0": "b0", "_blocks.2": "b2", "_blocks.4": "b4",
           "_blocks.7": "b7", "_blocks.10": "b10"}
 
 
@@ -27,7 +28,7 @@ def run(ctx: DemoContext, section: Section) -> None:
         "pixel by pixel, copying the centre of a randomly chosen well-matching sample window."
     )
     size, steps = (64, 25) if ctx.quick else (128, 150)
-    _, style_layers, _ = default_style_layers(ctx.model)
+    style_layers = default_layers(ctx.model, "style")
     sets = [list(style_layers[:k]) for k in ((2, 6) if ctx.quick else (1, 3, 4, 6))]
     star = load_image(painting_path("starry_night"), size=3 * size).to(ctx.device)
     textures = {

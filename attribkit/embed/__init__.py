@@ -1,14 +1,10 @@
 """Feature space: feature banks, nearest neighbours, PCA / t-SNE, and image layouts."""
 
-from attribkit.embed.bank import (
-    FeatureBank,
-    Neighbors,
-    faiss_available,
-    nearest_pixels,
-    neighbor_grid,
-)
+from attribkit.embed.bank import FeatureBank
 from attribkit.embed.layout import grid_assignment, grid_layout, scatter_points, scatter_thumbnails
+from attribkit.embed.neighbors import nearest_pixels, neighbor_grid
 from attribkit.embed.reduce import embed
+from attribkit.embed.search import Neighbors, faiss_available
 
 __all__ = [
     "FeatureBank",

@@ -1,65 +1,44 @@
-"""Feature banks and exact k-nearest neighbours, in chunks, with an optional faiss search.
+"""Feature banks: the features of a data set with its images, labels and indices, saved as
+safetensors (one file, or one shard per rank plus an ``index.json``) and searched exactly.
 
-Every search returns the exact top-k under float64 distances, ties broken by the lower bank
-index. The float32 scan (torch matmuls, or faiss when installed) only proposes
-``k + margin`` candidates per query; they are re-ranked in float64, and a query whose k-th
-distance is not safely inside the candidates' boundary (by a bound on float32 rounding) is
-recomputed against the whole bank in float64. Both back ends therefore give identical results,
-and no ``N × N`` matrix is ever formed.
+The nearest-neighbour back ends live in :mod:`attribkit.embed.search`; this module holds the
+container, builds it from a model, and writes and reads it. Reading checks every file: the
+format tag, that shard names stay inside their folder, field types, and row counts.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-__all__ = ["FeatureBank", "Neighbors", "nearest_pixels", "neighbor_grid", "faiss_available"]
+from attribkit._checks import (
+    check_inside_folder,
+    check_positive_int,
+    read_json_file,
+    read_safetensors_header,
+)
+from attribkit.embed.search import METRICS, Neighbors, faiss_available, knn_search, squared_norms
+from attribkit.layers.distributed import (
+    all_gather_objects,
+    atomic_path,
+    dist_info,
+    is_distributed,
+    local_shard,
+)
+from attribkit.layers.features import extract_features
 
-_METRICS = ("cosine", "euclidean")
+__all__ = ["FeatureBank", "SHARDS_FORMAT"]
 
-
-def faiss_available() -> bool:
-    """Whether the optional ``faiss`` package can be imported."""
-    try:
-        import faiss  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def _faiss_gpus() -> int:
-    """GPUs visible to faiss (0 without faiss, or with the CPU-only build)."""
-    try:
-        import faiss
-    except ImportError:
-        return 0
-    get = getattr(faiss, "get_num_gpus", None)
-    return int(get()) if get is not None else 0
-
-
-@dataclass
-class Neighbors:
-    """Result of :meth:`FeatureBank.nearest`.
-
-    Attributes:
-        indices: ``M×k`` bank indices, nearest first.
-        distances: ``M×k`` float64 distances (Euclidean, or cosine distance ``1 − cos``).
-        metric: the metric used.
-        backend: ``"torch"`` or ``"faiss"`` (candidate search; the ranking is always exact).
-        rechecked: queries that needed the full float64 pass.
-    """
-
-    indices: torch.Tensor
-    distances: torch.Tensor
-    metric: str
-    backend: str
-    rechecked: int = 0
+#: Format tag of a sharded bank's ``index.json``.
+SHARDS_FORMAT = "attribkit.FeatureBank.shards/1"
+_TENSORS = ("features", "indices", "images", "labels")
+_MAX_INDEX_BYTES = 1 << 24
+_WHAT = "a FeatureBank file (a .safetensors file written by FeatureBank.save)"
 
 
 def _as_features(x: object, name: str) -> torch.Tensor:
@@ -79,27 +58,14 @@ def _as_features(x: object, name: str) -> torch.Tensor:
     return x
 
 
-def _exact(
-    q: torch.Tensor, x: torch.Tensor, qq: torch.Tensor, xx: torch.Tensor, metric: str
-) -> torch.Tensor:
-    """float64 distances of queries ``q`` (M×1×D) to candidates ``x`` (M×m×D or 1×n×D).
-
-    ``qq`` (M×1) and ``xx`` (M×m or 1×n) are the float64 squared norms. Every pair's value is
-    an elementwise product summed over D, so it does not depend on where the pair sits in the
-    batch: the candidate re-ranking and the full float64 pass agree bit for bit.
-    """
-    dot = (q.double() * x.double()).sum(-1)
-    if metric == "euclidean":
-        return (qq + xx - 2.0 * dot).clamp_min(0.0).sqrt()
-    return 1.0 - dot / (qq.sqrt() * xx.sqrt()).clamp_min(1e-300)
-
-
-def _rank(idx: torch.Tensor, dist: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Sort each row by (distance asc, index asc) and keep ``k``."""
-    p = torch.argsort(idx, dim=1, stable=True)
-    idx, dist = torch.gather(idx, 1, p), torch.gather(dist, 1, p)
-    p = torch.argsort(dist, dim=1, stable=True)
-    return torch.gather(idx, 1, p)[:, :k], torch.gather(dist, 1, p)[:, :k]
+def _string_map(meta: object, what: str) -> dict[str, str]:
+    if meta is None:
+        return {}
+    if not isinstance(meta, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in meta.items()
+    ):
+        raise TypeError(f"{what} must map strings to strings, got {meta!r:.80}")
+    return dict(meta)
 
 
 class FeatureBank:
@@ -109,7 +75,8 @@ class FeatureBank:
         features: ``N×D`` floating-point features.
         images: the images (``N×C×H×W``), kept for pictures of neighbours.
         labels: ``N`` labels.
-        indices: ``N`` indices of the items in the caller's data set (default ``0..N-1``).
+        indices: ``N`` integer indices of the items in the caller's data set (default
+            ``0..N-1``).
         meta: small string metadata saved with the bank (layer, pooling, …).
 
     Examples:
@@ -133,13 +100,19 @@ class FeatureBank:
         if n == 0:
             raise ValueError("features is empty")
         for nm, t in (("images", images), ("labels", labels), ("indices", indices)):
-            if t is not None and (not isinstance(t, torch.Tensor) or t.shape[0] != n):
+            if t is not None and (
+                not isinstance(t, torch.Tensor) or t.ndim == 0 or t.shape[0] != n
+            ):
                 raise ValueError(f"{nm} must be a tensor with one entry per feature row ({n})")
+        if indices is not None and (indices.ndim != 1 or indices.is_floating_point()):
+            raise TypeError(
+                f"indices must be a 1-D integer tensor, got {indices.dtype} {tuple(indices.shape)}"
+            )
         self.images = images
         self.labels = labels
         self.indices = indices if indices is not None else torch.arange(n)
-        self.meta = dict(meta or {})
-        self._norms_cache: torch.Tensor | None = None
+        self.meta = _string_map(meta, "meta")
+        self._norms: torch.Tensor | None = None
 
     @classmethod
     def from_model(
@@ -159,7 +132,7 @@ class FeatureBank:
         """Build a bank with :func:`attribkit.layers.extract_features` (flattened per image).
 
         Args:
-            model: the network (left as found).
+            model: the network (run in eval mode, left as found).
             data: an ``N×…`` tensor, a DataLoader or an iterable of batches.
             layer: the layer whose output is the feature (dotted name or module).
             pool: ``"avg"``/``"max"`` pools spatial maps first; ``None`` flattens them.
@@ -183,11 +156,12 @@ class FeatureBank:
             ...                        show_progress=False).features.shape
             torch.Size([4, 3])
         """
-        from attribkit.layers.distributed import is_distributed, local_shard
-        from attribkit.layers.features import extract_features
-
+        if labels is not None and not isinstance(labels, torch.Tensor):
+            raise TypeError(f"labels must be a tensor, got {type(labels).__name__}")
+        name = layer if isinstance(layer, str) else type(layer).__name__
         use_dist = is_distributed() if distributed is None else (distributed and is_distributed())
         if use_dist and not gather:
+            check_positive_int(batch_size, "batch_size")
             part, start, n = local_shard(data, batch_size)
             local = extract_features(
                 model,
@@ -201,7 +175,6 @@ class FeatureBank:
             )
             assert isinstance(local, torch.Tensor)
             rows = torch.arange(start, start + local.shape[0])
-            name = layer if isinstance(layer, str) else type(layer).__name__
             return cls(
                 local,
                 labels=labels[rows] if labels is not None else None,
@@ -220,7 +193,6 @@ class FeatureBank:
         )
         assert isinstance(feats, torch.Tensor)
         images = data if keep_images and isinstance(data, torch.Tensor) else None
-        name = layer if isinstance(layer, str) else type(layer).__name__
         return cls(feats, images=images, labels=labels, meta={"layer": name, "pool": str(pool)})
 
     def __len__(self) -> int:
@@ -231,12 +203,24 @@ class FeatureBank:
         """Feature dimensions ``D``."""
         return int(self.features.shape[1])
 
+    def squared_norms(self) -> torch.Tensor:
+        """float64 squared norms of the bank's rows (computed once)."""
+        if self._norms is None:
+            self._norms = squared_norms(self.features)
+        return self._norms
+
     # -- search ------------------------------------------------------------------------------
     def _queries(self, query: object) -> tuple[torch.Tensor, torch.Tensor | None]:
-        if isinstance(query, (list, tuple)) and all(isinstance(i, int) for i in query):
+        if (
+            isinstance(query, (list, tuple))
+            and query
+            and all(isinstance(i, int) and not isinstance(i, bool) for i in query)
+        ):
             query = torch.tensor(query, dtype=torch.long)
         if isinstance(query, int) and not isinstance(query, bool):
             query = torch.tensor([query])
+        if isinstance(query, torch.Tensor) and query.dtype == torch.bool:
+            raise TypeError("query must be features or integer bank indices, not a bool tensor")
         if isinstance(query, torch.Tensor) and not query.is_floating_point():
             idx = query.flatten().long()
             if idx.numel() and (int(idx.min()) < 0 or int(idx.max()) >= len(self)):
@@ -273,7 +257,8 @@ class FeatureBank:
             backend: ``"auto"`` (faiss when installed and the bank has ≥ 20,000 rows, on the
                 CPU, or on the bank's GPU with a GPU build of faiss), ``"torch"`` or
                 ``"faiss"``. The candidates are re-ranked exactly either way, so the result,
-                tie order included, does not depend on the back end.
+                tie order included, does not depend on the back end
+                (:mod:`attribkit.embed.search`).
             exclude_self: when the query is given by indices, leave each query out of its
                 own neighbours.
             margin: extra candidates per query for the exact re-ranking (default ``k + 8``).
@@ -285,12 +270,14 @@ class FeatureBank:
             ValueError: unknown metric, ``k`` larger than the bank, features of another
                 width, or faiss asked for but not installed.
         """
-        if metric not in _METRICS:
+        if metric not in METRICS:
             raise ValueError(f"metric must be 'cosine' or 'euclidean', got {metric!r}")
-        if isinstance(k, bool) or not isinstance(k, int) or k <= 0:
-            raise ValueError(f"k must be a positive integer, got {k!r}")
-        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size <= 0:
-            raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+        check_positive_int(k, "k")
+        check_positive_int(chunk_size, "chunk_size")
+        if margin is not None and (
+            isinstance(margin, bool) or not isinstance(margin, int) or margin < 0
+        ):
+            raise ValueError(f"margin must be a non-negative integer or None, got {margin!r}")
         if backend not in ("auto", "torch", "faiss"):
             raise ValueError(f"backend must be 'auto', 'torch' or 'faiss', got {backend!r}")
         q, self_idx = self._queries(query)
@@ -303,20 +290,16 @@ class FeatureBank:
             )
         if backend == "faiss" and not faiss_available():
             raise ValueError("backend='faiss' needs the faiss package (pip install faiss-cpu)")
-        use_faiss = backend == "faiss" or (
-            backend == "auto"
-            and n >= 20_000
-            and faiss_available()
-            and (self.features.device.type == "cpu" or _faiss_gpus() > 0)
+        idx, dist, rechecked, used = knn_search(
+            self.features,
+            self.squared_norms(),
+            q.to(self.features.device),
+            kk,
+            metric=metric,
+            chunk_size=chunk_size,
+            backend=backend,
+            margin=margin if margin is not None else k + 8,
         )
-        m = min(n, kk + (margin if margin is not None else k + 8))
-        x = self.features
-        q = q.to(x.device)
-        if use_faiss:
-            cand, bound = self._faiss_candidates(q, m, metric)
-        else:
-            cand, bound = self._torch_candidates(q, m, metric, chunk_size)
-        idx, dist, rechecked = self._rerank(q, cand, bound, kk, metric, chunk_size)
         if drop:
             assert self_idx is not None
             is_self = idx == self_idx.to(idx.device).view(-1, 1)
@@ -325,128 +308,7 @@ class FeatureBank:
             keep[:, -1] &= is_self.any(dim=1)
             idx = idx[keep].view(-1, k)
             dist = dist[keep].view(-1, k)
-        return Neighbors(idx, dist, metric, "faiss" if use_faiss else "torch", rechecked)
-
-    def _sq_norms(self) -> torch.Tensor:
-        """float64 squared norms of the bank's rows (computed once, in chunks)."""
-        if self._norms_cache is None:
-            x = self.features
-            self._norms_cache = torch.cat(
-                [(x[t : t + 8192].double() ** 2).sum(1) for t in range(0, x.shape[0], 8192)]
-            )
-        return self._norms_cache
-
-    def _approx(self, q: torch.Tensor, t: int, chunk: int, metric: str) -> torch.Tensor:
-        """Per-row rank-equivalent float32 scores of the queries against rows ``t…t+chunk``.
-
-        Euclidean: ``‖x‖² − 2 q·x`` (add ``‖q‖²`` for the squared distance); cosine:
-        ``−q·x / ‖x‖`` (``1 + score / ‖q‖`` is the cosine distance).
-        """
-        x = self.features[t : t + chunk].float()
-        sq = self._sq_norms()[t : t + chunk].float()
-        if metric == "cosine":
-            return (q @ x.t()).mul_(-1.0 / sq.sqrt().clamp_min(1e-30).view(1, -1))
-        return torch.addmm(sq.view(1, -1), q, x.t(), beta=1.0, alpha=-2.0)
-
-    def _torch_candidates(
-        self, q: torch.Tensor, m: int, metric: str, chunk: int
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        x = self.features
-        q = q.float()
-        out_i, out_b = [], []
-        for s in range(0, q.shape[0], chunk):
-            qc = q[s : s + chunk]
-            best_d = torch.empty(qc.shape[0], 0, device=x.device)
-            best_i = torch.empty(qc.shape[0], 0, dtype=torch.long, device=x.device)
-            for t in range(0, x.shape[0], chunk):
-                d = self._approx(qc, t, chunk, metric)
-                top = torch.topk(d, min(m, d.shape[1]), dim=1, largest=False)
-                d = torch.cat([best_d, top.values], 1)
-                i = torch.cat([best_i, top.indices + t], 1)
-                top = torch.topk(d, min(m, d.shape[1]), dim=1, largest=False)
-                best_d, best_i = top.values, torch.gather(i, 1, top.indices)
-            bound = best_d.max(dim=1).values
-            if metric == "cosine":
-                bound = 1.0 + bound / qc.norm(dim=1).clamp_min(1e-30)
-            else:
-                bound = bound + (qc * qc).sum(1)
-            out_i.append(best_i)
-            out_b.append(bound)
-        return torch.cat(out_i), torch.cat(out_b)
-
-    def _faiss_candidates(
-        self, q: torch.Tensor, m: int, metric: str
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        import faiss
-        import numpy as np
-
-        x = self.features.detach().float().cpu().numpy()
-        qq = q.detach().float().cpu().numpy()
-        if metric == "cosine":
-            x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-30)
-            qq = qq / np.maximum(np.linalg.norm(qq, axis=1, keepdims=True), 1e-30)
-            index: Any = faiss.IndexFlatIP(x.shape[1])
-        else:
-            index = faiss.IndexFlatL2(x.shape[1])
-        if self.features.device.type == "cuda" and _faiss_gpus() > 0:
-            res = faiss.StandardGpuResources()
-            dev = self.features.device.index or 0
-            index = faiss.index_cpu_to_gpu(res, dev, index)
-        index.add(np.ascontiguousarray(x, dtype=np.float32))
-        d, i = index.search(np.ascontiguousarray(qq, dtype=np.float32), m)
-        d_t = torch.from_numpy(d).to(self.features.device)
-        if metric == "cosine":
-            d_t = 1.0 - d_t
-        return torch.from_numpy(i).long().to(self.features.device), d_t.max(dim=1).values
-
-    def _rerank(
-        self,
-        q: torch.Tensor,
-        cand: torch.Tensor,
-        bound: torch.Tensor,
-        k: int,
-        metric: str,
-        chunk: int,
-    ) -> tuple[torch.Tensor, torch.Tensor, int]:
-        x = self.features
-        n, dim = x.shape
-        m = cand.shape[1]
-        xx_all = self._sq_norms()
-        qq_all = (q.double() ** 2).sum(1)
-        step = max(1, (1 << 20) // max(1, m * dim))
-        idx_parts, dist_parts = [], []
-        for s in range(0, q.shape[0], step):
-            c = cand[s : s + step]
-            qq = qq_all[s : s + step].unsqueeze(1)
-            d = _exact(q[s : s + step].unsqueeze(1), x[c], qq, xx_all[c], metric)
-            i, dd = _rank(c, d, k)
-            idx_parts.append(i)
-            dist_parts.append(dd)
-        idx, dist = torch.cat(idx_parts), torch.cat(dist_parts)
-        if m >= n:
-            return idx, dist, 0
-        # float32 rounding bound on the candidate scan's distances
-        eps = dim * 2.0**-23
-        if metric == "cosine":
-            tol = torch.full_like(bound, 4.0 * eps, dtype=torch.float64)
-            kth = dist[:, -1]
-        else:
-            tol = 4.0 * eps * (qq_all + float(xx_all.max()))
-            kth = dist[:, -1] ** 2  # the scan compares squared distances
-        bad = torch.nonzero(kth >= bound.double() - tol).flatten()
-        for r in bad.tolist():
-            qr, qqr = q[r : r + 1].unsqueeze(0), qq_all[r : r + 1].view(1, 1)
-            d_all = torch.cat(
-                [
-                    _exact(
-                        qr, x[t : t + chunk].unsqueeze(0), qqr, xx_all[t : t + chunk][None], metric
-                    )[0]
-                    for t in range(0, n, chunk)
-                ]
-            )
-            order = torch.argsort(d_all, stable=True)[:k]
-            idx[r], dist[r] = order, d_all[order]
-        return idx, dist, len(bad)
+        return Neighbors(idx, dist, metric, used, rechecked)
 
     # -- persistence -------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
@@ -458,8 +320,11 @@ class FeatureBank:
         """
         from safetensors.torch import save_file
 
-        from attribkit.layers.distributed import atomic_path
-
+        if not isinstance(path, (str, Path)):
+            raise TypeError(f"path must be a str or Path, got {type(path).__name__}")
+        p = Path(path)
+        if p.is_dir():
+            raise ValueError(f"{p} is a folder; give a file name (e.g. bank.safetensors)")
         tensors = {
             "features": self.features.detach().cpu().contiguous(),
             "indices": self.indices.detach().cpu().contiguous(),
@@ -468,7 +333,6 @@ class FeatureBank:
             tensors["images"] = self.images.detach().cpu().contiguous()
         if self.labels is not None:
             tensors["labels"] = self.labels.detach().cpu().contiguous()
-        p = Path(path)
         with atomic_path(p) as tmp:
             save_file(tensors, str(tmp), metadata={"attribkit": json.dumps(self.meta)})
         return p
@@ -482,16 +346,18 @@ class FeatureBank:
         it is an incomplete bank. :meth:`load` reads the folder back as one bank, rows in
         global order. In one process this writes a single shard.
         """
-        from attribkit.layers.distributed import all_gather_objects, atomic_path, dist_info
-
-        rank, world = dist_info()
+        if not isinstance(folder, (str, Path)):
+            raise TypeError(f"folder must be a str or Path, got {type(folder).__name__}")
         root = Path(folder)
+        if root.exists() and not root.is_dir():
+            raise ValueError(f"{root} exists and is not a folder; give a folder for the shards")
+        rank, world = dist_info()
         name = f"shard-{rank:05d}-of-{world:05d}.safetensors"
         self.save(root / name)
         rows = all_gather_objects((name, len(self)))  # also waits for every shard
         if rank == 0:
             index = {
-                "format": "attribkit.FeatureBank.shards/1",
+                "format": SHARDS_FORMAT,
                 "shards": [{"file": f, "rows": r} for f, r in rows],
                 "rows": sum(r for _, r in rows),
                 "meta": self.meta,
@@ -505,39 +371,54 @@ class FeatureBank:
     def load(cls, path: str | Path, device: torch.device | str = "cpu") -> FeatureBank:
         """Read a bank written by :meth:`save`, or a folder written by :meth:`save_shards`.
 
+        Nothing in the files is executed. The shard names in ``index.json`` must be plain
+        names inside the folder; the format tag, the field types, each shard's rows and the
+        global row numbers are checked.
+
         Raises:
-            ValueError: not a bank, or a shard folder without its index (an unfinished
-                write) or with missing rows.
+            FileNotFoundError: nothing at ``path``.
+            ValueError: not a bank (the message names the file and what was expected), a
+                shard folder without its index (an unfinished write), a shard name that
+                leaves the folder, or rows that do not add up.
+
+        Examples:
+            >>> import tempfile, os, torch
+            >>> p = os.path.join(tempfile.mkdtemp(), "bank.safetensors")
+            >>> _ = FeatureBank(torch.eye(3)).save(p)
+            >>> len(FeatureBank.load(p))
+            3
         """
+        if not isinstance(path, (str, Path)):
+            raise TypeError(f"path must be a str or Path, got {type(path).__name__}")
         p = Path(path)
         if p.is_dir():
             return cls._load_shards(p, device)
+        if not p.exists():
+            raise FileNotFoundError(f"no FeatureBank at {p}")
         return cls._load_file(p, device)
 
     @classmethod
     def _load_shards(cls, root: Path, device: torch.device | str) -> FeatureBank:
-        idx_file = root / "index.json"
-        if not idx_file.is_file():
-            raise ValueError(
-                f"{root} has no index.json: not a sharded FeatureBank, or its write did not "
-                "finish (rank 0 writes the index last)"
-            )
-        index = json.loads(idx_file.read_text())
+        index = _read_index(root)
         parts = [cls._load_file(root / sh["file"], device) for sh in index["shards"]]
         for sh, b in zip(index["shards"], parts):
             if len(b) != sh["rows"]:
                 raise ValueError(f"{sh['file']} has {len(b)} rows, the index says {sh['rows']}")
-        parts = [b for b in parts if len(b)]
         indices = torch.cat([b.indices for b in parts])
-        order = torch.argsort(indices, stable=True)
         if indices.numel() != index["rows"]:
             raise ValueError(f"{root}: {indices.numel()} rows, the index says {index['rows']}")
+        order = torch.argsort(indices, stable=True)
+        if not torch.equal(indices[order].cpu(), torch.arange(index["rows"])):
+            raise ValueError(
+                f"{root}: the shards' row numbers are not 0..{index['rows'] - 1} exactly once "
+                "(shards overlap or come from different runs)"
+            )
 
         def cat(name: str) -> torch.Tensor | None:
             ts = [getattr(b, name) for b in parts]
             return None if any(t is None for t in ts) else torch.cat(ts)[order]
 
-        meta = {k: v for k, v in dict(index.get("meta", {})).items() if k != "rows"}
+        meta = {k: v for k, v in index["meta"].items() if k != "rows"}
         return cls(
             torch.cat([b.features for b in parts])[order],
             images=cat("images"),
@@ -548,100 +429,65 @@ class FeatureBank:
 
     @classmethod
     def _load_file(cls, path: Path, device: torch.device | str) -> FeatureBank:
-        from safetensors import safe_open
+        from safetensors import SafetensorError, safe_open
 
-        with safe_open(str(path), framework="pt", device=str(device)) as f:
-            names = set(f.keys())
-            if "features" not in names:
-                raise ValueError(f"{path} is not a FeatureBank file (no 'features' tensor)")
-            t = {k: f.get_tensor(k) for k in names}
-            meta = json.loads((f.metadata() or {}).get("attribkit", "{}"))
-        return cls(
-            t["features"],
-            images=t.get("images"),
-            labels=t.get("labels"),
-            indices=t.get("indices"),
-            meta=meta,
-        )
-
-
-def nearest_pixels(
-    images: torch.Tensor,
-    query: torch.Tensor | int | Sequence[int],
-    k: int = 5,
-    *,
-    metric: str = "euclidean",
-    **kwargs: Any,
-) -> Neighbors:
-    """Nearest neighbours in pixel space: the raw-pixel twin of :meth:`FeatureBank.nearest`.
-
-    Args:
-        images: the bank's images ``N×C×H×W``.
-        query: query images ``M×C×H×W`` (or one ``C×H×W``), or bank indices.
-        k: neighbours per query.
-        metric: ``"euclidean"`` (the lecture's L2 in pixel space) or ``"cosine"``.
-        **kwargs: passed on to :meth:`FeatureBank.nearest`.
-
-    Examples:
-        >>> import torch
-        >>> imgs = torch.stack([torch.zeros(1, 2, 2), torch.ones(1, 2, 2)])
-        >>> nearest_pixels(imgs, torch.full((1, 2, 2), 0.9), k=1).indices.tolist()
-        [[1]]
-    """
-    if not isinstance(images, torch.Tensor) or images.ndim < 2:
-        raise ValueError("images must be an N×C×H×W tensor")
-    bank = FeatureBank(images.flatten(1).float())
-    if isinstance(query, torch.Tensor) and query.is_floating_point():
-        if query.ndim == images.ndim - 1:
-            query = query.unsqueeze(0)
-        if query.shape[1:] != images.shape[1:]:
-            raise ValueError(
-                f"query images have shape {tuple(query.shape[1:])}, the bank's "
-                f"{tuple(images.shape[1:])}; resize them to match"
+        header = read_safetensors_header(path, _WHAT)
+        names = set(header) - {"__metadata__"}
+        if "features" not in names:
+            raise ValueError(f"{path} is not {_WHAT}: it has no 'features' tensor")
+        unknown = sorted(names - set(_TENSORS))
+        if unknown:
+            raise ValueError(f"{path} is not {_WHAT}: unexpected tensors {unknown[:5]}")
+        raw = header["__metadata__"].get("attribkit", "{}")
+        try:
+            meta = _string_map(json.loads(raw), f"the metadata of {path}")
+        except (json.JSONDecodeError, TypeError) as err:
+            raise ValueError(f"{path}: its 'attribkit' metadata is not a JSON string map") from err
+        try:
+            with safe_open(str(path), framework="pt", device=str(device)) as f:
+                t = {k: f.get_tensor(k) for k in names}
+        except (SafetensorError, OSError, RuntimeError) as err:
+            raise ValueError(f"{path} is not a readable {_WHAT}: {err}") from err
+        try:
+            return cls(
+                t["features"],
+                images=t.get("images"),
+                labels=t.get("labels"),
+                indices=t.get("indices"),
+                meta=meta,
             )
-        query = query.flatten(1).float()
-    return bank.nearest(query, k, metric=metric, **kwargs)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{path} holds an invalid bank: {err}") from err
 
 
-def neighbor_grid(
-    queries: torch.Tensor,
-    images: torch.Tensor,
-    neighbors: Neighbors | Sequence[Neighbors],
-    *,
-    size: int | None = None,
-    padding: int = 2,
-    path: str | Path | None = None,
-) -> torch.Tensor:
-    """Rows of ``query | its k neighbours``, one row per query and per result given.
-
-    With ``[feature_neighbors, pixel_neighbors]`` the rows alternate feature space / pixel
-    space for each query, as in the lecture's figure. A query tile is followed by a gap.
-
-    Returns:
-        A ``3×H×W`` image in [0, 1].
-    """
-    from attribkit.viz import make_grid
-
-    results = [neighbors] if isinstance(neighbors, Neighbors) else list(neighbors)
-    if not results:
-        raise ValueError("give at least one Neighbors result")
-    k = results[0].indices.shape[1]
-    if any(r.indices.shape != results[0].indices.shape for r in results):
-        raise ValueError("all neighbour results must have the same number of queries and k")
-    if queries.shape[0] != results[0].indices.shape[0]:
+def _read_index(root: Path) -> dict[str, Any]:
+    """``index.json`` of a shard folder, with every field checked."""
+    idx_file = root / "index.json"
+    if not idx_file.is_file():
         raise ValueError(
-            f"{queries.shape[0]} query images for {results[0].indices.shape[0]} queries"
+            f"{root} has no index.json: not a sharded FeatureBank, or its write did not "
+            "finish (rank 0 writes the index last)"
         )
-    blank = torch.ones_like(images[0]).float()
-    tiles: list[torch.Tensor] = []
-    for i in range(queries.shape[0]):
-        for r in results:
-            tiles.append(queries[i].float())
-            tiles.append(blank)
-            tiles.extend(images[int(j)].float() for j in r.indices[i].tolist())
-    grid = make_grid(tiles, nrow=k + 2, padding=padding, size=size)
-    if path is not None:
-        from attribkit.io import save_image
-
-        save_image(grid, path)
-    return grid
+    index = read_json_file(idx_file, _MAX_INDEX_BYTES, "FeatureBank index")
+    if not isinstance(index, dict) or index.get("format") != SHARDS_FORMAT:
+        raise ValueError(
+            f"{idx_file} is not a FeatureBank index (format tag {SHARDS_FORMAT!r} missing); "
+            "write sharded banks with FeatureBank.save_shards"
+        )
+    shards, rows = index.get("shards"), index.get("rows")
+    if not isinstance(shards, list) or not shards:
+        raise ValueError(f"{idx_file}: 'shards' must be a non-empty list")
+    for sh in shards:
+        ok = (
+            isinstance(sh, dict)
+            and isinstance(sh.get("rows"), int)
+            and not isinstance(sh.get("rows"), bool)
+            and sh["rows"] >= 0
+        )
+        if not ok:
+            raise ValueError(f"{idx_file}: each shard must be {{'file': name, 'rows': int}}")
+        check_inside_folder(root, sh.get("file"), "shard")
+    if isinstance(rows, bool) or not isinstance(rows, int) or rows < 1:
+        raise ValueError(f"{idx_file}: 'rows' must be a positive integer, got {rows!r}")
+    index["meta"] = _string_map(index.get("meta", {}), f"'meta' in {idx_file}")
+    return index

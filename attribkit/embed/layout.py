@@ -11,23 +11,50 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from attribkit._checks import (
+    check_finite,
+    check_finite_number,
+    check_non_negative_int,
+    check_positive_int,
+)
+
 __all__ = ["scatter_thumbnails", "grid_assignment", "grid_layout", "scatter_points"]
 
 
 def _check(images: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
     if not isinstance(images, torch.Tensor) or images.ndim != 4:
-        raise ValueError("images must be an N×C×H×W tensor")
+        raise ValueError(
+            "images must be an N×C×H×W tensor, got "
+            f"{tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__}"
+        )
     if images.shape[1] not in (1, 3):
         raise ValueError(f"images must have 1 or 3 channels, got {images.shape[1]}")
-    if not isinstance(coords, torch.Tensor) or coords.ndim != 2 or coords.shape[1] != 2:
-        raise ValueError(f"coords must be N×2, got {getattr(coords, 'shape', type(coords))}")
-    if coords.shape[0] != images.shape[0]:
+    if not images.is_floating_point():
+        raise TypeError(f"images must be floating point in [0, 1], got {images.dtype}")
+    if images.shape[0] == 0:
+        raise ValueError("images is empty; give at least one image")
+    check_finite(images, "images")
+    c = _unit_coords(coords)
+    if c.shape[0] != images.shape[0]:
         raise ValueError(
-            f"{images.shape[0]} images but {coords.shape[0]} coordinates; "
+            f"{images.shape[0]} images but {c.shape[0]} coordinates; "
             "give one 2-D position per image"
         )
-    if not bool(torch.isfinite(coords).all()):
-        raise ValueError("coords contain NaN or infinite values")
+    return c
+
+
+def _unit_coords(coords: object) -> torch.Tensor:
+    """``N×2`` finite coordinates rescaled to the unit square (float64, CPU)."""
+    if not isinstance(coords, torch.Tensor) or coords.ndim != 2 or coords.shape[1] != 2:
+        raise ValueError(
+            "coords must be an N×2 tensor, got "
+            f"{tuple(coords.shape) if isinstance(coords, torch.Tensor) else type(coords).__name__}"
+        )
+    if not coords.is_floating_point():
+        coords = coords.double()
+    if coords.shape[0] == 0:
+        raise ValueError("coords is empty; give one 2-D position per image")
+    check_finite(coords, "coords")
     c = coords.detach().double().cpu()
     lo, hi = c.min(0).values, c.max(0).values
     return (c - lo) / (hi - lo).clamp_min(1e-12)
@@ -69,8 +96,11 @@ def scatter_thumbnails(
         torch.Size([3, 64, 64])
     """
     c = _check(images, coords)
-    if thumb <= 0 or canvas < thumb:
-        raise ValueError(f"need 0 < thumb <= canvas, got thumb={thumb}, canvas={canvas}")
+    check_positive_int(thumb, "thumb")
+    check_positive_int(canvas, "canvas")
+    if canvas < thumb:
+        raise ValueError(f"need thumb <= canvas, got thumb={thumb}, canvas={canvas}")
+    check_finite_number(background, "background")
     out = torch.full((3, canvas, canvas), float(background))
     tiles = _thumbs(images, thumb)
     pos = (c * (canvas - thumb)).round().long()
@@ -99,18 +129,13 @@ def grid_assignment(coords: torch.Tensor, rows: int, cols: int) -> torch.Tensor:
         >>> grid_assignment(torch.tensor([[1., 1.], [0., 0.], [1., 0.], [0., 1.]]), 2, 2).tolist()
         [1, 2, 3, 0]
     """
-    if not isinstance(coords, torch.Tensor) or coords.ndim != 2 or coords.shape[1] != 2:
-        raise ValueError("coords must be an N×2 tensor")
-    for nm, v in (("rows", rows), ("cols", cols)):
-        if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
-            raise ValueError(f"{nm} must be a positive integer, got {v!r}")
-    if not bool(torch.isfinite(coords).all()):
-        raise ValueError("coords contain NaN or infinite values")
+    c = _unit_coords(coords)
+    check_positive_int(rows, "rows")
+    check_positive_int(cols, "cols")
+    if rows * cols > 1 << 16:
+        raise ValueError(f"a {rows}×{cols} grid is too large to assign; use at most 65536 cells")
     from scipy.optimize import linear_sum_assignment
 
-    c = coords.detach().double().cpu()
-    lo, hi = c.min(0).values, c.max(0).values
-    c = (c - lo) / (hi - lo).clamp_min(1e-12)
     gy, gx = torch.meshgrid(
         torch.linspace(0, 1, rows, dtype=torch.float64),
         torch.linspace(0, 1, cols, dtype=torch.float64),
@@ -137,6 +162,16 @@ def grid_layout(
 ) -> torch.Tensor:
     """Snap an embedding to a full ``rows × cols`` grid of images (see :func:`grid_assignment`).
 
+    Args:
+        images: ``N×C×H×W`` in [0, 1] (C = 1 or 3).
+        coords: ``N×2`` positions of the images (e.g. a t-SNE embedding).
+        rows: grid rows.
+        cols: grid columns.
+        thumb: side of each cell's thumbnail.
+        padding: pixels between cells (0 for none).
+        background: grey level of gaps and empty cells.
+        path: also save the picture there.
+
     Returns:
         ``3×H×W`` image in [0, 1]; empty cells are ``background``.
 
@@ -146,6 +181,9 @@ def grid_layout(
         torch.Size([3, 16, 24])
     """
     _check(images, coords)
+    check_positive_int(thumb, "thumb")
+    check_non_negative_int(padding, "padding")
+    check_finite_number(background, "background")
     cell = grid_assignment(coords, rows, cols)
     tiles = _thumbs(images, thumb)
     step = thumb + padding
@@ -179,10 +217,21 @@ def scatter_points(
         >>> scatter_points(torch.rand(10, 2), torch.arange(10) % 3, inches=1, dpi=50).shape
         torch.Size([3, 50, 50])
     """
-    if not isinstance(coords, torch.Tensor) or coords.ndim != 2 or coords.shape[1] != 2:
-        raise ValueError("coords must be an N×2 tensor")
-    if labels is not None and labels.shape[0] != coords.shape[0]:
-        raise ValueError(f"{coords.shape[0]} points but {labels.shape[0]} labels")
+    _unit_coords(coords)
+    if labels is not None and (
+        not isinstance(labels, torch.Tensor)
+        or labels.ndim != 1
+        or labels.shape[0] != coords.shape[0]
+    ):
+        raise ValueError(
+            f"labels must be a 1-D tensor with one label per point ({coords.shape[0]}), got "
+            f"{tuple(labels.shape) if isinstance(labels, torch.Tensor) else type(labels).__name__}"
+        )
+    check_finite_number(size, "size", positive=True)
+    check_positive_int(dpi, "dpi")
+    check_finite_number(inches, "inches", positive=True)
+    if dpi * inches > 8192:
+        raise ValueError(f"dpi × inches = {dpi * inches:g} px is too large; keep it under 8192")
     import matplotlib
 
     matplotlib.use("Agg", force=False)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from attribkit._checks import check_finite_number, check_positive_int
+
 __all__ = ["embed"]
 
 
@@ -59,8 +61,18 @@ def embed(
     if backend not in ("sklearn", "opentsne"):
         raise ValueError(f"backend must be 'sklearn' or 'opentsne', got {backend!r}")
     n, d = features.shape
-    if isinstance(dim, bool) or not isinstance(dim, int) or dim <= 0:
-        raise ValueError(f"dim must be a positive integer, got {dim!r}")
+    check_positive_int(dim, "dim")
+    check_finite_number(perplexity, "perplexity", positive=True)
+    if pca_dims is not None:
+        check_positive_int(pca_dims, "pca_dims")
+    if max_iter is not None and (
+        isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 250
+    ):
+        raise ValueError(
+            f"max_iter must be an int >= 250 (t-SNE's early-exaggeration phase), got {max_iter!r}"
+        )
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {seed!r}")
     if dim > min(n, d) and method == "pca":
         raise ValueError(
             f"PCA to {dim} dimensions needs at least {dim} samples and features, got {n}×{d}"

@@ -2,7 +2,8 @@
 receptive fields and maximally activating patches."""
 
 from attribkit.layers.activations import ActivationGrid, activation_grid
-from attribkit.layers.features import extract_features, iter_batches, pool_features
+from attribkit.layers.batches import iter_batches
+from attribkit.layers.features import extract_features, pool_features
 from attribkit.layers.filters import filter_grid, first_conv
 from attribkit.layers.hooks import (
     Activations,
@@ -13,14 +14,7 @@ from attribkit.layers.hooks import (
     layer_name,
     resolve_layer,
 )
-from attribkit.layers.patches import (
-    MaxActivatingPatches,
-    TopK,
-    batch_topk,
-    crop_box,
-    merge_topk,
-    random_crops,
-)
+from attribkit.layers.patches import MaxActivatingPatches, crop_box, random_crops
 from attribkit.layers.receptive_field import (
     ReceptiveField,
     analytic_receptive_field,
@@ -28,6 +22,7 @@ from attribkit.layers.receptive_field import (
     receptive_field,
 )
 from attribkit.layers.state import frozen, preserve_state
+from attribkit.layers.topk import TopK, batch_topk, merge_topk
 
 __all__ = [
     "ActivationGrid",

@@ -12,7 +12,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from attribkit._checks import check_image_batch
+from attribkit._checks import (
+    check_finite_number,
+    check_image_batch,
+    check_non_negative_int,
+    check_positive_int,
+)
 from attribkit.layers.hooks import LayerRef, forward_to
 from attribkit.layers.state import frozen
 
@@ -45,9 +50,16 @@ class ActivationGrid:
 
     def show(self, title: str | None = None) -> Any:
         """Draw the grid with matplotlib and return the axes."""
-        from attribkit.viz import show
+        import matplotlib.pyplot as plt
 
-        return show(self.image, title)
+        from attribkit.io import to_pil
+
+        _, ax = plt.subplots()
+        ax.imshow(to_pil(self.image))
+        ax.axis("off")
+        if title:
+            ax.set_title(title)
+        return ax
 
 
 def activation_grid(
@@ -103,8 +115,12 @@ def activation_grid(
         raise ValueError(f"activation_grid shows one image; got a batch of {image.shape[0]}")
     if normalize not in ("each", "all"):
         raise ValueError(f"normalize must be 'each' or 'all', got {normalize!r}")
-    if padding < 0:
-        raise ValueError(f"padding must be >= 0, got {padding}")
+    check_non_negative_int(padding, "padding")
+    check_finite_number(pad_value, "pad_value")
+    if nrow is not None:
+        check_positive_int(nrow, "nrow")
+    if size is not None:
+        check_positive_int(size, "size")
     with frozen(model), torch.no_grad():
         acts = forward_to(model, image, [layer], detach=True)
     a = next(iter(acts.values()))

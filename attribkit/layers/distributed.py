@@ -20,6 +20,8 @@ import torch
 import torch.distributed as dist
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from attribkit.layers.batches import iter_batches
+
 __all__ = [
     "dist_info",
     "is_distributed",
@@ -38,6 +40,8 @@ __all__ = [
     "rank_device",
     "gather_images",
     "quiet_unless_main",
+    "all_reduce_mean",
+    "loader_generator",
 ]
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
@@ -280,7 +284,19 @@ def image_folder_loader(
         sampler=sampler,
         num_workers=workers,
         persistent_workers=False,
+        generator=loader_generator(seed),
     )
+
+
+def loader_generator(seed: int = 0) -> torch.Generator:
+    """A local generator for a DataLoader, so that iterating it never draws from the global
+    torch generator (a DataLoader without one draws its workers' base seed from it).
+
+    Examples:
+        >>> loader_generator(3).initial_seed()
+        3
+    """
+    return torch.Generator().manual_seed(seed)
 
 
 def local_shard(data: Any, batch_size: int) -> tuple[Any, int, int]:
@@ -314,7 +330,10 @@ def local_shard(data: Any, batch_size: int) -> tuple[Any, int, int]:
         )
     if isinstance(data, Dataset) and hasattr(data, "__len__"):
         sampler = ShardSampler(len(data), rank, world, batch_size)
-        return DataLoader(data, batch_size=batch_size, sampler=sampler), sampler.start, len(data)
+        loader = DataLoader(
+            data, batch_size=batch_size, sampler=sampler, generator=loader_generator()
+        )
+        return loader, sampler.start, len(data)
     raise ValueError(
         f"under torch.distributed, data must be a tensor, a Dataset or a sharded DataLoader; "
         f"got {type(data).__name__}, whose items cannot be split exactly across ranks "
@@ -405,16 +424,32 @@ def gather_images(loader: Any, batch_size: int = 32) -> torch.Tensor:
 
     Every rank reads only its own shard; the result is the whole ``N×C×H×W`` data set on
     every rank (for pixel-space neighbours and pictures of small data sets).
+
+    Examples:
+        >>> gather_images(torch.zeros(5, 3, 2, 2), batch_size=2).shape
+        torch.Size([5, 3, 2, 2])
     """
-    from torch import nn
+    part = local_shard(loader, batch_size)[0] if is_distributed() else loader
 
-    from attribkit.layers.features import extract_features
+    def _local() -> torch.Tensor | None:
+        batches = [b.cpu() for b in iter_batches(part, batch_size)]
+        return torch.cat(batches) if batches else None
 
-    out = extract_features(
-        nn.Sequential(nn.Identity()), loader, "0", batch_size=batch_size, show_progress=False
-    )
-    assert isinstance(out, torch.Tensor)
-    return out
+    return gather_cat(gather_results(_local))
+
+
+def all_reduce_mean(t: torch.Tensor) -> torch.Tensor:
+    """The mean of ``t`` over the ranks (``t`` itself without a process group).
+
+    Examples:
+        >>> all_reduce_mean(torch.tensor([1.0, 2.0]))
+        tensor([1., 2.])
+    """
+    if not is_distributed():
+        return t
+    out = t.detach().clone()
+    _collective("all_reduce", dist.all_reduce, out)
+    return out / dist.get_world_size()
 
 
 @contextmanager

@@ -2,70 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import torch
 from torch import nn
 
+from attribkit._checks import (
+    check_finite,
+    check_layer_refs,
+    check_model_input,
+    check_positive_int,
+    describe,
+)
 from attribkit._progress import progress_bar
-from attribkit.layers.hooks import LayerRef, forward_to, layer_name, resolve_layer
+from attribkit.layers.batches import batch_count, iter_batches, model_device
+from attribkit.layers.distributed import gather_cat, gather_results, is_distributed, local_shard
+from attribkit.layers.hooks import LayerRef, capture, forward_to, layer_name, resolve_layer
 from attribkit.layers.state import frozen
 
-__all__ = ["extract_features", "iter_batches", "pool_features"]
+__all__ = ["extract_features", "pool_features"]
 
 _POOLS = ("avg", "max", None)
-
-
-def _model_device(model: nn.Module) -> torch.device | None:
-    for p in model.parameters():
-        return p.device
-    for b in model.buffers():
-        return b.device
-    return None
-
-
-def iter_batches(data: torch.Tensor | Iterable[Any], batch_size: int) -> Iterator[torch.Tensor]:
-    """Yield input batches from a tensor, a DataLoader or any iterable.
-
-    A tensor is cut into ``batch_size`` slices along its first dimension. Items of an
-    iterable may be tensors (a batch ``N×…``) or tuples/lists whose first entry is the
-    batch (``(images, labels)`` as a DataLoader yields them).
-
-    Args:
-        data: an ``N×C×H×W`` tensor, or an iterable of batches.
-        batch_size: slice size for a tensor (ignored for iterables, which batch themselves).
-
-    Examples:
-        >>> import torch
-        >>> [b.shape[0] for b in iter_batches(torch.zeros(5, 1, 2, 2), 2)]
-        [2, 2, 1]
-    """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    if isinstance(data, torch.Tensor):
-        if data.ndim < 2:
-            raise ValueError(
-                f"data must be a batch N×… (e.g. N×C×H×W), got shape {tuple(data.shape)}"
-            )
-        for i in range(0, data.shape[0], batch_size):
-            yield data[i : i + batch_size]
-        return
-    if not isinstance(data, Iterable):
-        raise TypeError(
-            f"data must be a tensor, a DataLoader or an iterable of batches, "
-            f"got {type(data).__name__}"
-        )
-    for item in data:
-        if isinstance(item, (tuple, list)) and item:
-            item = item[0]
-        if not isinstance(item, torch.Tensor):
-            raise TypeError(
-                f"each batch must be a tensor or a (tensor, ...) tuple, got {type(item).__name__}"
-            )
-        if item.ndim < 2:
-            raise ValueError(f"each batch must be N×…, got shape {tuple(item.shape)}")
-        yield item
 
 
 def pool_features(x: torch.Tensor, pool: str | None = "avg", flatten: bool = True) -> torch.Tensor:
@@ -80,6 +38,13 @@ def pool_features(x: torch.Tensor, pool: str | None = "avg", flatten: bool = Tru
     """
     if pool not in _POOLS:
         raise ValueError(f"pool must be 'avg', 'max' or None, got {pool!r}")
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a tensor of features, got {type(x).__name__}")
+    if x.ndim < 2:
+        raise ValueError(f"x must be N×… (a batch), got {describe(x)}")
+    if not x.is_floating_point():
+        raise TypeError(f"x must be floating point, got {x.dtype}")
+    check_finite(x, "x")
     if x.ndim > 2 and pool is not None:
         dims = tuple(range(2, x.ndim))
         x = x.mean(dim=dims) if pool == "avg" else x.amax(dim=dims)
@@ -145,19 +110,22 @@ def extract_features(
         ...                  show_progress=False).shape
         torch.Size([5, 4])
     """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
     if pool not in _POOLS:
         raise ValueError(f"pool must be 'avg', 'max' or None, got {pool!r}")
+    check_positive_int(batch_size, "batch_size")
     single = isinstance(layers, (str, nn.Module))
-    refs: list[LayerRef] = [layers] if isinstance(layers, (str, nn.Module)) else list(layers)
+    refs = check_layer_refs(layers)
     if not refs:
         raise ValueError("extract_features needs at least one layer")
     keys = [r if isinstance(r, str) else layer_name(model, r) for r in refs]
     for r in refs:
         resolve_layer(model, r)
-    device = _model_device(model)
+    if isinstance(data, torch.Tensor):
+        check_model_input(model, data, "data")
+    device = model_device(model)
     dest = torch.device(out_device) if out_device is not None else device
-    from attribkit.layers.distributed import gather_cat, gather_results, is_distributed, local_shard
-
     use_dist = is_distributed() if distributed is None else (distributed and is_distributed())
     if not use_dist:
         chunks = _extract_local(
@@ -221,17 +189,15 @@ def _extract_local(
 ) -> dict[str, list[torch.Tensor]] | None:
     """The one-process scan: per layer, the list of per-batch outputs (None: no batch)."""
     chunks: dict[str, list[torch.Tensor]] = {k: [] for k in keys}
-    total = len(data) if hasattr(data, "__len__") else None  # type: ignore[arg-type]
-    if isinstance(data, torch.Tensor):
-        total = -(-data.shape[0] // batch_size) if data.ndim >= 2 else None
     with frozen(model), torch.no_grad():
         bar = progress_bar(
             iter_batches(data, batch_size),
-            total=total,
+            total=batch_count(data, batch_size),
             desc="features",
             show_progress=show_progress,
         )
         for batch in bar:
+            check_model_input(model, batch, "each batch of data")
             if device is not None:
                 batch = batch.to(device)
             if channels_last and batch.ndim == 4:
@@ -239,8 +205,6 @@ def _extract_local(
             if truncate:
                 acts = forward_to(model, batch, refs, detach=True)
             else:
-                from attribkit.layers.hooks import capture
-
                 with capture(model, refs, detach=True) as acts:
                     model(batch)
                 missing = [k for k in keys if k not in acts]

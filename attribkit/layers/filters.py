@@ -9,9 +9,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from attribkit._checks import (
+    check_finite_number,
+    check_non_negative_int,
+    check_positive_int,
+    describe,
+)
 from attribkit.layers.hooks import LayerRef, resolve_layer
 
-__all__ = ["filter_grid", "first_conv"]
+__all__ = ["filter_grid", "first_conv", "tile"]
 
 _NORMALIZE = ("each", "filter", "all")
 
@@ -24,6 +30,8 @@ def first_conv(model: nn.Module) -> nn.Conv2d:
         >>> first_conv(nn.Sequential(nn.ReLU(), nn.Conv2d(3, 2, 3))).out_channels
         2
     """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
     for m in model.modules():
         if isinstance(m, nn.Conv2d):
             return m
@@ -63,8 +71,21 @@ def _rescale(t: torch.Tensor, dims: tuple[int, ...]) -> torch.Tensor:
     return (t - lo) / (hi - lo).clamp_min(1e-12)
 
 
-def _tile(tiles: torch.Tensor, nrow: int, padding: int, pad_value: float) -> torch.Tensor:
-    """Tile an ``N×3×h×w`` batch row-major into ``3×H×W`` with ``padding`` between tiles."""
+def tile(tiles: torch.Tensor, nrow: int, padding: int = 2, pad_value: float = 1.0) -> torch.Tensor:
+    """Tile an ``N×C×h×w`` batch row-major into ``C×H×W``, ``padding`` around every tile.
+
+    The layout is torchvision's ``make_grid``'s; the looking-inside pictures use it so that
+    ``attribkit.layers`` does not import ``attribkit.viz`` (which stands above it).
+
+    Examples:
+        >>> import torch
+        >>> tile(torch.zeros(5, 3, 4, 4), nrow=2, padding=1).shape
+        torch.Size([3, 16, 11])
+    """
+    if not isinstance(tiles, torch.Tensor) or tiles.ndim != 4:
+        raise ValueError(f"tiles must be an N×C×h×w tensor, got {describe(tiles)}")
+    check_positive_int(nrow, "nrow")
+    check_non_negative_int(padding, "padding")
     n, c, h, w = tiles.shape
     rows = math.ceil(n / nrow)
     out = torch.full(
@@ -141,8 +162,8 @@ def filter_grid(
     ):
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v <= 0):
             raise ValueError(f"{name} must be a positive integer or None, got {v!r}")
-    if padding < 0:
-        raise ValueError(f"padding must be >= 0, got {padding}")
+    check_non_negative_int(padding, "padding")
+    check_finite_number(pad_value, "pad_value")
     if max_filters is not None:
         w = w[:max_filters]
         o = w.shape[0]
@@ -151,7 +172,7 @@ def filter_grid(
         dims = {"each": (1, 2, 3), "filter": (1, 2, 3), "all": (0, 1, 2, 3)}[normalize]
         tiles = _rescale(w, dims)
         tiles = F.interpolate(tiles, scale_factor=s, mode="nearest")
-        grid = _tile(tiles, nrow or math.ceil(math.sqrt(o)), padding, pad_value)
+        grid = tile(tiles, nrow or math.ceil(math.sqrt(o)), padding, pad_value)
     else:
         if max_in_channels is not None:
             w = w[:, :max_in_channels]
@@ -160,7 +181,7 @@ def filter_grid(
         tiles = _rescale(w, dims).reshape(o * i, 1, kh, kw).expand(-1, 3, -1, -1)
         tiles = F.interpolate(tiles, scale_factor=s, mode="nearest")
         cols = (nrow or math.ceil(math.sqrt(o))) if i == 1 else i
-        grid = _tile(tiles, cols, padding, pad_value)
+        grid = tile(tiles, cols, padding, pad_value)
     if path is not None:
         from attribkit.io import save_image
 

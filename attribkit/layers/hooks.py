@@ -9,6 +9,8 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
+from attribkit._checks import check_layer_refs
+
 __all__ = [
     "resolve_layer",
     "layer_name",
@@ -42,6 +44,8 @@ def resolve_layer(model: nn.Module, layer: LayerRef) -> nn.Module:
         >>> resolve_layer(net, "1")
         ReLU()
     """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
     if isinstance(layer, nn.Module):
         if not any(m is layer for m in model.modules()):
             raise ValueError(
@@ -105,7 +109,7 @@ def capture(
         >>> acts["0"].shape
         torch.Size([1, 4, 6, 6])
     """
-    refs: list[LayerRef] = [layers] if isinstance(layers, (str, nn.Module)) else list(layers)
+    refs = check_layer_refs(layers)
     keyed = []
     for ref in refs:
         module = resolve_layer(model, ref)
@@ -134,7 +138,15 @@ def capture(
 
 
 def count_hooks(model: nn.Module) -> int:
-    """Count the forward, pre-forward and backward hooks registered on any module of ``model``."""
+    """Count the forward, pre-forward and backward hooks registered on any module of ``model``.
+
+    Examples:
+        >>> from torch import nn
+        >>> count_hooks(nn.Linear(2, 2))
+        0
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
     total = 0
     for m in model.modules():
         for attr in (
@@ -148,7 +160,12 @@ def count_hooks(model: nn.Module) -> int:
 
 
 def assert_no_hooks(model: nn.Module) -> None:
-    """Raise ``AssertionError`` if any module of ``model`` still holds a hook."""
+    """Raise ``AssertionError`` if any module of ``model`` still holds a hook.
+
+    Examples:
+        >>> from torch import nn
+        >>> assert_no_hooks(nn.Linear(2, 2))
+    """
     n = count_hooks(model)
     if n:
         raise AssertionError(f"{n} hook(s) left on the model")
@@ -170,6 +187,8 @@ def forward_to(
     The forward pass is cut as soon as every layer has produced its output once, so the rest
     of the network never runs (the cost of feature matching is the truncated network's).
     Works for any model whose layers run in a single forward pass; no hook is left behind.
+    Like ``model(inputs)`` it runs the model in its current mode (wrap it in
+    :func:`attribkit.layers.frozen` to read a train-mode model without changing it).
 
     Args:
         model: the network.
@@ -187,7 +206,7 @@ def forward_to(
         >>> forward_to(net, torch.zeros(1, 3, 5, 5), ["1"])["1"].shape
         torch.Size([1, 4, 3, 3])
     """
-    refs: list[LayerRef] = [layers] if isinstance(layers, (str, nn.Module)) else list(layers)
+    refs = check_layer_refs(layers)
     if not refs:
         raise ValueError("forward_to needs at least one layer")
     wanted = len({id(resolve_layer(model, r)) for r in refs})

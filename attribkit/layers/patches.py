@@ -1,17 +1,13 @@
 """Maximally activating patches: per channel, the top-k data set crops by a streaming scan.
 
-The scan keeps, per channel, only ``k`` hits as plain tensors (``values``, global image
-``index``, ``y``, ``x``), so its memory is ``O(channels × k)`` whatever the data set's size.
-:func:`merge_topk` merges two such states exactly, breaking ties by (value descending, global
-image index ascending, y ascending, x ascending): scans of disjoint shards merged in any order
-give the same answer as one scan, which is what a distributed run needs.
+The per-channel state and its exact merge live in :mod:`attribkit.layers.topk`; this module
+scans data sets into it (in one process or sharded across ranks) and crops the receptive-field
+box of every hit.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,169 +15,24 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from attribkit._checks import (
+    check_finite,
+    check_finite_number,
+    check_model_input,
+    check_non_negative_int,
+    check_positive_int,
+    describe,
+)
 from attribkit._progress import progress_bar
-from attribkit.layers.features import iter_batches
+from attribkit.layers.batches import batch_count, iter_batches, model_device
+from attribkit.layers.distributed import gather_results, is_distributed, local_shard
+from attribkit.layers.filters import tile
 from attribkit.layers.hooks import LayerRef, forward_to, layer_name, resolve_layer
 from attribkit.layers.receptive_field import ReceptiveField, receptive_field
 from attribkit.layers.state import frozen
+from attribkit.layers.topk import TopK, batch_topk, merge_topk
 
-__all__ = [
-    "TopK",
-    "merge_topk",
-    "batch_topk",
-    "MaxActivatingPatches",
-    "crop_box",
-    "random_crops",
-]
-
-
-@dataclass
-class TopK:
-    """Per-channel top-k hits: four ``C×k`` tensors, best first.
-
-    Empty slots hold ``value = -inf`` and ``index = y = x = -1``.
-    """
-
-    values: torch.Tensor
-    index: torch.Tensor
-    y: torch.Tensor
-    x: torch.Tensor
-
-    @classmethod
-    def empty(
-        cls,
-        channels: int,
-        k: int,
-        device: torch.device | None = None,
-        dtype: torch.dtype = torch.float32,
-    ) -> TopK:
-        """A state with no hits."""
-        v = torch.full((channels, k), -math.inf, device=device, dtype=dtype)
-        i = torch.full((channels, k), -1, device=device, dtype=torch.long)
-        return cls(v, i, i.clone(), i.clone())
-
-    @property
-    def k(self) -> int:
-        """Slots per channel."""
-        return int(self.values.shape[1])
-
-    def numel(self) -> int:
-        """Elements stored (the memory of the scan; independent of the data set's size)."""
-        return sum(t.numel() for t in (self.values, self.index, self.y, self.x))
-
-    def filled(self) -> torch.Tensor:
-        """Per channel, how many slots hold a hit."""
-        return (self.index >= 0).sum(dim=1)
-
-    def to(self, device: torch.device | str) -> TopK:
-        """The same state on ``device`` (e.g. before an ``all_gather``)."""
-        return TopK(*(t.to(device) for t in (self.values, self.index, self.y, self.x)))
-
-
-def _order(
-    values: torch.Tensor, index: torch.Tensor, y: torch.Tensor, x: torch.Tensor
-) -> torch.Tensor:
-    """Column permutation per row sorting by (value desc, index asc, y asc, x asc); empty last."""
-    # empty slots (index -1) go last: give them the largest keys
-    big = torch.iinfo(torch.long).max
-    idx_key = torch.where(index < 0, torch.full_like(index, big), index)
-    perm = torch.argsort(x, dim=1, stable=True)
-    for key, desc in ((y, False), (idx_key, False), (values, True)):
-        k = torch.gather(key, 1, perm)
-        perm = torch.gather(perm, 1, torch.argsort(k, dim=1, descending=desc, stable=True))
-    return perm
-
-
-def merge_topk(a: TopK, b: TopK, k: int | None = None) -> TopK:
-    """Exact top-``k`` of the union of two states (ties: lower image index, then y, then x).
-
-    The result does not depend on the order of the arguments, so shards can be merged in any
-    order (e.g. after ``torch.distributed.all_gather``).
-
-    Examples:
-        >>> import torch
-        >>> a = TopK(torch.tensor([[3., 1.]]), torch.tensor([[5, 2]]), torch.zeros(1, 2,
-        ...          dtype=torch.long), torch.zeros(1, 2, dtype=torch.long))
-        >>> b = TopK(torch.tensor([[3., 2.]]), torch.tensor([[4, 9]]), torch.zeros(1, 2,
-        ...          dtype=torch.long), torch.zeros(1, 2, dtype=torch.long))
-        >>> merge_topk(a, b).index.tolist()
-        [[4, 5]]
-    """
-    if a.values.shape[0] != b.values.shape[0]:
-        raise ValueError(
-            f"cannot merge states with {a.values.shape[0]} and {b.values.shape[0]} channels"
-        )
-    k = k if k is not None else max(a.k, b.k)
-    v = torch.cat([a.values, b.values.to(a.values)], 1)
-    i = torch.cat([a.index, b.index.to(a.index)], 1)
-    y = torch.cat([a.y, b.y.to(a.y)], 1)
-    x = torch.cat([a.x, b.x.to(a.x)], 1)
-    perm = _order(v, i, y, x)[:, :k]
-    out = TopK(*(torch.gather(t, 1, perm) for t in (v, i, y, x)))
-    if out.k < k:  # fewer candidates than k: pad with empty slots
-        pad = TopK.empty(v.shape[0], k - out.k, v.device, v.dtype)
-        out = TopK(
-            *(
-                torch.cat([p, q], 1)
-                for p, q in zip(
-                    (out.values, out.index, out.y, out.x), (pad.values, pad.index, pad.y, pad.x)
-                )
-            )
-        )
-    return out
-
-
-def batch_topk(acts: torch.Tensor, start_index: int, k: int, one_per_image: bool = True) -> TopK:
-    """Top-``k`` hits per channel of one batch of activations ``B×C×h×w``.
-
-    Args:
-        acts: the layer's output for images ``start_index … start_index + B - 1``.
-        start_index: global index of the batch's first image.
-        k: hits to keep per channel.
-        one_per_image: count each image at most once per channel (its best position, the
-            first in row-major order on ties); else every position competes.
-
-    Examples:
-        >>> import torch
-        >>> a = torch.zeros(2, 1, 2, 2); a[1, 0, 1, 0] = 5.0
-        >>> t = batch_topk(a, 10, 1)
-        >>> t.values.item(), t.index.item(), t.y.item(), t.x.item()
-        (5.0, 11, 1, 0)
-    """
-    b, c, h, w = acts.shape
-    dev = acts.device
-    if one_per_image:
-        flat = acts.reshape(b, c, h * w)
-        vals, pos = flat.max(dim=2)  # first maximal position on ties
-        v = vals.t()  # C×B
-        idx = (torch.arange(b, device=dev) + start_index).expand(c, b)
-        y, x = (pos // w).t(), (pos % w).t()
-        # B candidates per channel, already in index order: a stable sort gives exact ties
-        kk = min(k, b)
-        perm = torch.argsort(v, dim=1, descending=True, stable=True)[:, :kk]
-        return TopK(
-            torch.gather(v, 1, perm),
-            torch.gather(idx, 1, perm),
-            torch.gather(y, 1, perm),
-            torch.gather(x, 1, perm),
-        )
-    flat = acts.permute(1, 0, 2, 3).reshape(c, b * h * w)  # row-major (image, y, x)
-    kk = min(k, flat.shape[1])
-    thresh = torch.topk(flat, kk, dim=1).values[:, -1:]
-    # every element >= the k-th value is a candidate; the exact tie order is then fixed by a
-    # stable sort of this small set, which is in (image, y, x) order already
-    cand = torch.nonzero(flat >= thresh)  # rows sorted by (channel, flat position)
-    ch, pos = cand[:, 0], cand[:, 1]
-    vals = flat[ch, pos]
-    order = torch.argsort(vals, descending=True, stable=True)
-    order = order[torch.argsort(ch[order], stable=True)]
-    ch, pos, vals = ch[order], pos[order], vals[order]
-    counts = torch.bincount(ch, minlength=c)
-    starts = torch.cumsum(counts, 0) - counts
-    take = (starts.view(c, 1) + torch.arange(kk, device=dev).view(1, kk)).flatten()
-    pos, vals = pos[take].view(c, kk), vals[take].view(c, kk)
-    img, rem = pos // (h * w), pos % (h * w)
-    return TopK(vals, img + start_index, rem // w, rem % w)
+__all__ = ["MaxActivatingPatches", "crop_box", "random_crops"]
 
 
 def crop_box(
@@ -196,6 +47,15 @@ def crop_box(
                 [0., 1., 1.],
                 [0., 1., 1.]])
     """
+    if not isinstance(image, torch.Tensor) or image.ndim != 3:
+        raise ValueError(f"image must be one C×H×W tensor, got {describe(image)}")
+    if (
+        not isinstance(box, (tuple, list))
+        or len(box) != 4
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in box)
+    ):
+        raise ValueError(f"box must be (top, left, bottom, right) integers, got {box!r:.60}")
+    check_finite_number(pad_value, "pad_value")
     c, h, w = image.shape
     top, left, bottom, right = box
     if bottom <= top or right <= left:
@@ -231,10 +91,14 @@ def random_crops(
         ((6, 3, 8, 8), [0, 0, 0, 1, 1, 1])
     """
     imgs = list(images.unbind(0)) if isinstance(images, torch.Tensor) else list(images)
-    if isinstance(per_image, bool) or not isinstance(per_image, int) or per_image <= 0:
-        raise ValueError(f"per_image must be a positive integer, got {per_image!r}")
-    if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
-        raise ValueError(f"size must be a positive integer, got {size!r}")
+    check_positive_int(per_image, "per_image")
+    check_positive_int(size, "size")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {seed!r}")
+    for j, img in enumerate(imgs):
+        if not isinstance(img, torch.Tensor):
+            raise TypeError(f"image {j} is a {type(img).__name__}, not a tensor")
+        check_finite(img, f"image {j}")
     gen = torch.Generator().manual_seed(seed)
     crops, src = [], []
     for j, img in enumerate(imgs):
@@ -302,10 +166,8 @@ class MaxActivatingPatches:
         channels_last: bool = False,
         show_progress: bool | None = None,
     ) -> None:
-        if isinstance(k, bool) or not isinstance(k, int) or k <= 0:
-            raise ValueError(f"k must be a positive integer, got {k!r}")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        check_positive_int(k, "k")
+        check_positive_int(batch_size, "batch_size")
         resolve_layer(model, layer)
         self.model = model
         self.layer = layer
@@ -352,9 +214,10 @@ class MaxActivatingPatches:
                 f"all images must have the same size for one scan: got {hw} after "
                 f"{self.input_size}; resize or crop them first"
             )
-        p = next(iter(self.model.parameters()), None)
-        if p is not None:
-            batch = batch.to(p.device)
+        check_model_input(self.model, batch, "each batch")
+        device = model_device(self.model)
+        if device is not None:
+            batch = batch.to(device)
         if self.channels_last:
             batch = batch.contiguous(memory_format=torch.channels_last)
         start = self.n_images if start_index is None else int(start_index)
@@ -397,13 +260,11 @@ class MaxActivatingPatches:
                 output, or mixed image sizes.
             RuntimeError: in a distributed run, another rank failed or died.
         """
-        from attribkit.layers.distributed import gather_results, is_distributed, local_shard
-
         if reset:
             self.reset()
         use_dist = is_distributed() if distributed is None else (distributed and is_distributed())
         if use_dist:
-            return self._scan_distributed(data, local_shard, gather_results)
+            return self._scan_distributed(data)
         if isinstance(data, torch.Tensor) and self.one_per_image:
             self._check_k(data.shape[0] if data.ndim == 4 else 0, None)
         self._scan_local(data, None)
@@ -413,14 +274,9 @@ class MaxActivatingPatches:
         return self.state
 
     def _scan_local(self, data: Any, start: int | None) -> None:
-        total = None
-        if isinstance(data, torch.Tensor):
-            total = -(-data.shape[0] // self.batch_size)
-        elif hasattr(data, "__len__"):
-            total = len(data)
         bar = progress_bar(
             iter_batches(data, self.batch_size),
-            total=total,
+            total=batch_count(data, self.batch_size),
             desc="top-k scan",
             show_progress=self.show_progress,
         )
@@ -430,7 +286,7 @@ class MaxActivatingPatches:
             if pos is not None:
                 pos += batch.shape[0]
 
-    def _scan_distributed(self, data: Any, local_shard: Any, gather_results: Any) -> TopK:
+    def _scan_distributed(self, data: Any) -> TopK:
         part, start, n = local_shard(data, self.batch_size)
         if isinstance(data, torch.Tensor) and self.one_per_image:
             self._check_k(n if data.ndim == 4 else 0, None)
@@ -454,8 +310,8 @@ class MaxActivatingPatches:
             self.input_size, self.output_size = in_hw, out_hw
         if merged is None:
             raise ValueError("data is empty: no batch was produced on any rank")
-        p = next(iter(self.model.parameters()), None)
-        self.state = merged.to(p.device) if p is not None else merged
+        device = model_device(self.model)
+        self.state = merged.to(device) if device is not None else merged
         self.n_images = n
         self._rf = None
         self._check_k(self.n_images, self.output_size)
@@ -548,10 +404,13 @@ class MaxActivatingPatches:
             pad_value: fill for the parts of a box outside the image.
             path: also save the picture there.
         """
-        from attribkit.viz import make_grid
-
-        p = self.patches(images, channels, size=size, pad_value=pad_value)
-        grid = make_grid(p.flatten(0, 1).clamp(0, 1), nrow=self.k, padding=padding)
+        check_non_negative_int(padding, "padding")
+        p = self.patches(images, channels, size=size, pad_value=pad_value).flatten(0, 1)
+        if p.shape[1] == 1:
+            p = p.expand(-1, 3, -1, -1)
+        if p.shape[1] != 3:
+            raise ValueError(f"patches have {p.shape[1]} channels; pictures need 1 or 3")
+        grid = tile(p.clamp(0, 1), nrow=self.k, padding=padding)
         if path is not None:
             from attribkit.io import save_image
 

@@ -16,14 +16,13 @@ Two methods:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 from torch import nn
 
-from attribkit.layers.hooks import LayerRef, layer_name, resolve_layer
+from attribkit.layers.hooks import LayerRef, forward_to, layer_name, resolve_layer
+from attribkit.layers.rf_trace import trace_geometry
 from attribkit.layers.state import frozen
 
 __all__ = [
@@ -32,36 +31,6 @@ __all__ = [
     "analytic_receptive_field",
     "empirical_receptive_field",
 ]
-
-# Modules that act on each spatial position independently in eval mode.
-_POINTWISE: tuple[type[nn.Module], ...] = (
-    nn.BatchNorm2d,
-    nn.ReLU,
-    nn.ReLU6,
-    nn.LeakyReLU,
-    nn.PReLU,
-    nn.ELU,
-    nn.SELU,
-    nn.CELU,
-    nn.GELU,
-    nn.SiLU,
-    nn.Mish,
-    nn.Hardswish,
-    nn.Hardsigmoid,
-    nn.Sigmoid,
-    nn.Tanh,
-    nn.Softplus,
-    nn.Identity,
-    nn.Dropout,
-    nn.Dropout2d,
-    nn.Hardtanh,
-)
-_PADS: tuple[type[nn.Module], ...] = (
-    nn.ZeroPad2d,
-    nn.ConstantPad2d,
-    nn.ReflectionPad2d,
-    nn.ReplicationPad2d,
-)
 
 
 @dataclass(frozen=True)
@@ -93,6 +62,25 @@ class ReceptiveField:
     method: str
     clipped: bool = False
 
+    def __post_init__(self) -> None:
+        for name, lo in (
+            ("input_size", 1),
+            ("output_size", 1),
+            ("size", 1),
+            ("jump", 1),
+            ("start", None),
+        ):
+            v = getattr(self, name)
+            ok = isinstance(v, tuple) and len(v) == 2
+            ok = ok and all(isinstance(i, int) and not isinstance(i, bool) for i in v)
+            if not ok or (lo is not None and min(v) < lo):
+                raise ValueError(
+                    f"ReceptiveField.{name} must be two ints"
+                    f"{f' >= {lo}' if lo is not None else ''}, got {v!r}"
+                )
+        if self.method not in ("analytic", "empirical"):
+            raise ValueError(f"method must be 'analytic' or 'empirical', got {self.method!r}")
+
     def box(self, y: int, x: int, clip: bool = False) -> tuple[int, int, int, int]:
         """``(top, left, bottom, right)`` of position ``(y, x)``, half-open, in input pixels.
 
@@ -101,6 +89,8 @@ class ReceptiveField:
             >>> rf.box(1, 2)
             (1, 3, 4, 6)
         """
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (y, x)):
+            raise TypeError(f"the position (y, x) must be integers, got ({y!r}, {x!r})")
         h, w = self.output_size
         if not (0 <= y < h and 0 <= x < w):
             raise ValueError(f"position ({y}, {x}) is outside the layer's {h}×{w} output")
@@ -123,142 +113,6 @@ class ReceptiveField:
         return torch.stack([top, left, top + self.size[0], left + self.size[1]], dim=-1)
 
 
-@dataclass
-class _Geom:
-    # per axis (y, x): cumulative jump, box size, start of position 0
-    jump: tuple[int, int]
-    size: tuple[int, int]
-    start: tuple[int, int]
-
-
-def _pair(v: Any) -> tuple[int, int]:
-    if isinstance(v, (tuple, list)):
-        return (int(v[0]), int(v[1])) if len(v) >= 2 else (int(v[0]), int(v[0]))
-    return (int(v), int(v))
-
-
-def _window(
-    g: _Geom, k: tuple[int, int], s: tuple[int, int], p: tuple[int, int], d: tuple[int, int]
-) -> _Geom:
-    return _Geom(
-        jump=(g.jump[0] * s[0], g.jump[1] * s[1]),
-        size=(g.size[0] + (k[0] - 1) * d[0] * g.jump[0], g.size[1] + (k[1] - 1) * d[1] * g.jump[1]),
-        start=(g.start[0] - p[0] * g.jump[0], g.start[1] - p[1] * g.jump[1]),
-    )
-
-
-def _out_len(n: int, k: int, s: int, p: int, d: int, ceil: bool = False) -> int:
-    v = (n + 2 * p - d * (k - 1) - 1) / s + 1
-    return math.ceil(v) if ceil else math.floor(v)
-
-
-def _trace(model: nn.Module, target: nn.Module, x: torch.Tensor) -> _Geom | None:
-    """Compose the geometry along a chain of known modules; ``None`` when it is not a chain."""
-    known: dict[int, tuple[torch.Tensor, int, _Geom]] = {
-        id(x): (x, x._version, _Geom((1, 1), (1, 1), (0, 0)))
-    }
-    stack: list[nn.Module] = []
-    # last geometry-producing output seen inside each open module, by id(module)
-    inner: dict[int, torch.Tensor] = {}
-    # geometry of each open module's input, read before the module ran (in-place modules
-    # such as ReLU(inplace=True) bump the input's version counter)
-    entry: dict[int, _Geom | None] = {}
-    result: list[_Geom | None] = []
-    handles = []
-
-    def lookup(t: object) -> _Geom | None:
-        if not isinstance(t, torch.Tensor):
-            return None
-        rec = known.get(id(t))
-        if rec is None or rec[0] is not t or rec[1] != t._version:
-            return None
-        return rec[2]
-
-    def store(t: object, g: _Geom | None) -> None:
-        if isinstance(t, torch.Tensor) and g is not None:
-            known[id(t)] = (t, t._version, g)
-            for m in stack:
-                inner[id(m)] = t
-
-    def pre(module: nn.Module, args: tuple) -> None:
-        stack.append(module)
-        inner.pop(id(module), None)
-        tensors = [a for a in args if isinstance(a, torch.Tensor)]
-        entry[id(module)] = lookup(tensors[0]) if len(tensors) == 1 else None
-
-    def post(module: nn.Module, args: tuple, out: object) -> None:
-        stack.pop()
-        tensors = [a for a in args if isinstance(a, torch.Tensor)]
-        g_src = entry.pop(id(module), None)
-        g: _Geom | None = None
-        if len(tensors) == 1 and isinstance(out, torch.Tensor) and out.ndim == 4:
-            src = tensors[0]
-            if isinstance(module, nn.Conv2d):
-                # a conv that padded its input inside itself: continue from that padded tensor
-                eff = inner.get(id(module))
-                padded = eff is not None and lookup(eff) is not None
-                inp = eff if padded and eff is not None else src
-                gi = lookup(inp) if padded else g_src
-                k, s = _pair(module.kernel_size), _pair(module.stride)
-                d = _pair(module.dilation)
-                pad: Any = module.padding
-                if pad == "valid":
-                    pad = 0
-                elif pad == "same":
-                    pad = tuple(d[a] * (k[a] - 1) // 2 for a in (0, 1))
-                if gi is not None and isinstance(pad, (tuple, list, int)):
-                    p = _pair(pad)
-                    if all(
-                        _out_len(inp.shape[2 + a], k[a], s[a], p[a], d[a]) == out.shape[2 + a]
-                        for a in (0, 1)
-                    ):
-                        g = _window(gi, k, s, p, d)
-            elif isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
-                gi = g_src
-                k, s = _pair(module.kernel_size), _pair(module.stride or module.kernel_size)
-                p = _pair(module.padding)
-                d = _pair(getattr(module, "dilation", 1))
-                ceil = bool(module.ceil_mode)
-                if gi is not None and all(
-                    _out_len(src.shape[2 + a], k[a], s[a], p[a], d[a], ceil) == out.shape[2 + a]
-                    for a in (0, 1)
-                ):
-                    g = _window(gi, k, s, p, d)
-            elif isinstance(module, _PADS):
-                gi = g_src
-                left, _right, top, _bottom = (int(v) for v in module.padding)  # type: ignore
-                if gi is not None:
-                    g = _window(gi, (1, 1), (1, 1), (top, left), (1, 1))
-            elif isinstance(module, _POINTWISE) and not (
-                isinstance(module, nn.BatchNorm2d) and module.training
-            ):
-                gi = g_src
-                if gi is not None and out.shape[-2:] == src.shape[-2:]:
-                    g = gi
-            else:
-                from attribkit.models.normalize import Normalize
-
-                if isinstance(module, Normalize):
-                    gi = g_src
-                    g = gi if gi is not None and out.shape == src.shape else None
-        store(out, g)
-        if module is target:
-            result.append(g if g is not None else lookup(out))
-
-    for m in model.modules():
-        handles.append(m.register_forward_pre_hook(pre))
-        handles.append(m.register_forward_hook(post))
-    try:
-        with torch.no_grad():
-            model(x)
-    finally:
-        for h in handles:
-            h.remove()
-    if not result:
-        raise ValueError(f"layer {layer_name(model, target)!r} did not run in the forward pass")
-    return result[-1]
-
-
 def _probe(
     model: nn.Module,
     input_size: tuple[int, int],
@@ -270,6 +124,8 @@ def _probe(
     device = p.device if p is not None else torch.device("cpu")
     dtype = p.dtype if p is not None and p.is_floating_point() else torch.float32
     c = in_channels
+    if c is not None and (isinstance(c, bool) or not isinstance(c, int) or c <= 0):
+        raise ValueError(f"in_channels must be a positive integer or None, got {c!r}")
     if c is None:
         for m in model.modules():
             if isinstance(m, nn.Conv2d):
@@ -285,8 +141,6 @@ def _probe(
 
 
 def _output_size(model: nn.Module, target: nn.Module, x: torch.Tensor) -> tuple[int, int]:
-    from attribkit.layers.hooks import forward_to
-
     with torch.no_grad():
         out = next(iter(forward_to(model, x, [target], detach=True).values()))
     if out.ndim != 4:
@@ -298,10 +152,12 @@ def _output_size(model: nn.Module, target: nn.Module, x: torch.Tensor) -> tuple[
 
 
 def _check_size(input_size: int | tuple[int, int]) -> tuple[int, int]:
-    hw = _pair(input_size) if isinstance(input_size, (int, tuple, list)) else None
-    if hw is None or isinstance(input_size, bool) or min(hw) <= 0:
+    v = (input_size, input_size) if isinstance(input_size, int) else input_size
+    ok = isinstance(v, (tuple, list)) and len(v) == 2
+    ok = ok and all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in v)
+    if not ok or isinstance(input_size, bool):
         raise ValueError(f"input_size must be a positive int or (H, W), got {input_size!r}")
-    return hw
+    return int(v[0]), int(v[1])
 
 
 def analytic_receptive_field(
@@ -331,7 +187,7 @@ def analytic_receptive_field(
     with frozen(model):
         x = _probe(model, hw, in_channels)
         out_hw = _output_size(model, target, x)
-        g = _trace(model, target, x)
+        g = trace_geometry(model, target, x)
     if g is None:
         raise ValueError(
             f"the path to {name!r} is not a chain of convs, poolings, paddings and pointwise "
@@ -361,8 +217,6 @@ def _measure(
     int,
     int,
 ]:
-    from attribkit.layers.hooks import forward_to
-
     x = _probe(model, hw, in_channels, batch=2 * samples, normal=True)
     h, w = _output_size(model, target, x[:1])
     cy, cx = (h - 1) // 2, (w - 1) // 2

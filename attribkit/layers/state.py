@@ -28,6 +28,10 @@ def preserve_state(model: nn.Module, *, buffers: bool = True) -> Iterator[nn.Mod
         >>> net.training
         True
     """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
+    if not isinstance(buffers, bool):
+        raise TypeError(f"buffers must be True or False, got {buffers!r}")
     modes = [(m, m.training) for m in model.modules()]
     params = [
         (p, p.requires_grad, None if p.grad is None else p.grad.detach().clone())
@@ -51,8 +55,12 @@ def preserve_state(model: nn.Module, *, buffers: bool = True) -> Iterator[nn.Mod
             m.training = mode
         with torch.no_grad():
             for m, name, b, value in saved:
-                m._buffers[name] = b  # undo a reassignment, then the values
-                b.copy_(value)
+                if m._buffers.get(name) is not b:
+                    m._buffers[name] = b  # undo a reassignment
+                # copy only what changed: an in-place write bumps the version counter, and an
+                # eval-mode BatchNorm saved its running statistics for a pending backward
+                if not torch.equal(b, value):
+                    b.copy_(value)
         for (p, requires_grad, grad_copy), (_, grad_obj) in zip(params, grads_identity):
             p.requires_grad_(requires_grad)
             if grad_copy is None:
@@ -83,6 +91,8 @@ def frozen(model: nn.Module, *, eval_mode: bool = True) -> Iterator[nn.Module]:
         >>> torch.equal(net[1].running_mean, before), net.training
         (True, True)
     """
+    if not isinstance(eval_mode, bool):
+        raise TypeError(f"eval_mode must be True or False, got {eval_mode!r}")
     with preserve_state(model):
         if eval_mode:
             model.eval()

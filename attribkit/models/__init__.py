@@ -1,5 +1,12 @@
 """Offline models: EfficientNet-Lite0 (ImageNet), VGG16/19 with named layers, a digits CNN."""
 
+from attribkit.models.backbones import (
+    BACKBONES,
+    LAYER_USES,
+    BackboneLayers,
+    backbone_layers,
+    default_layers,
+)
 from attribkit.models.digits import DigitsCNN, load_digits_tensors, train_digits_cnn
 from attribkit.models.efficientnet import EfficientNetLite0, efficientnet_lite0
 from attribkit.models.imagenet import Prediction, class_index, imagenet_classes, predict
@@ -8,6 +15,11 @@ from attribkit.models.registry import MODEL_HELP, load_model
 from attribkit.models.vgg import VGG, vgg16, vgg19
 
 __all__ = [
+    "BACKBONES",
+    "BackboneLayers",
+    "LAYER_USES",
+    "backbone_layers",
+    "default_layers",
     "DigitsCNN",
     "EfficientNetLite0",
     "IMAGENET_MEAN",

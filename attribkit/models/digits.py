@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from attribkit._checks import check_finite_number, check_non_negative_int, check_positive_int
 from attribkit._progress import progress_bar
 
 __all__ = ["DigitsCNN", "load_digits_tensors", "train_digits_cnn"]
@@ -19,6 +20,7 @@ class DigitsCNN(nn.Module):
 
     def __init__(self, n_classes: int = 10) -> None:
         super().__init__()
+        check_positive_int(n_classes, "n_classes")
         self.conv1 = nn.Conv2d(1, 16, 3, padding=1)
         self.relu1 = nn.ReLU()
         self.conv2 = nn.Conv2d(16, 32, 3, padding=1)
@@ -44,6 +46,8 @@ def load_digits_tensors(dtype: torch.dtype = torch.float32) -> tuple[torch.Tenso
         >>> tuple(x.shape), int(y.max())
         ((1797, 1, 8, 8), 9)
     """
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating-point torch.dtype, got {dtype!r}")
     from sklearn.datasets import load_digits
 
     d = load_digits()
@@ -80,6 +84,14 @@ def train_digits_cnn(
         >>> acc > 0.5
         True
     """
+    check_non_negative_int(epochs, "epochs")
+    check_positive_int(batch_size, "batch_size")
+    check_finite_number(lr, "lr", positive=True)
+    check_finite_number(holdout, "holdout", minimum=0.0)
+    if holdout >= 1:
+        raise ValueError(f"holdout must be a fraction in [0, 1), got {holdout!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {seed!r}")
     x, y = load_digits_tensors()
     gen = torch.Generator().manual_seed(seed)
     perm = torch.randperm(len(x), generator=gen)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from functools import lru_cache
 
 import torch
 from torch import nn
 
-from attribkit._checks import check_image_batch
-from attribkit.layers.state import frozen
+from attribkit._checks import check_image_batch, check_positive_int
 
 __all__ = ["imagenet_classes", "class_index", "Prediction", "predict"]
 
@@ -40,11 +40,23 @@ def class_index(target: int | str, n_classes: int = 1000) -> int:
         >>> class_index("granny smith")
         948
     """
-    if isinstance(target, int) and not isinstance(target, bool):
+    check_positive_int(n_classes, "n_classes")
+    if not isinstance(target, (bool, str)) and hasattr(target, "__index__"):
+        try:
+            target = operator.index(target)  # numpy and torch integer scalars
+        except TypeError:
+            pass
+    if isinstance(target, bool) or not isinstance(target, (int, str)):
+        raise TypeError(
+            f"target must be a class index (int) or an ImageNet class name, got {target!r:.60}"
+        )
+    if isinstance(target, int):
         if not 0 <= target < n_classes:
             raise ValueError(f"class {target} is out of range 0..{n_classes - 1}")
         return target
-    text = str(target).strip()
+    text = target.strip()
+    if not text:
+        raise ValueError("the class name is empty; give an ImageNet class name or an index")
     if text.lstrip("-").isdigit():
         return class_index(int(text), n_classes)
     names = [n.lower() for n in _classes()]
@@ -94,15 +106,31 @@ def predict(
         >>> predict(efficientnet_lite0(), sample_image("chelsea", size=224), topk=1)[0][0].name
         'Egyptian cat'
     """
-    check_image_batch(images, "images", unit_range=True)
-    with frozen(model), torch.no_grad():
-        logits = model(images)
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
+    check_positive_int(topk, "topk")
+    images = check_image_batch(images, "images", unit_range=True)
+    # eval mode without autograd changes no buffer; only the modes need restoring (models sit
+    # below layers in the import order, so layers.state.frozen is not used here)
+    modes = [(m, m.training) for m in model.modules()]
+    try:
+        model.eval()
+        with torch.no_grad():
+            logits = model(images)
+    finally:
+        for m, mode in modes:
+            m.training = mode
     probs = logits.float().softmax(dim=-1)
     k = min(topk, probs.shape[-1])
     if class_names is None:
         names = imagenet_classes() if probs.shape[-1] == 1000 else None
     else:
-        names = class_names
+        if not isinstance(class_names, (list, tuple)) or len(class_names) != probs.shape[-1]:
+            raise ValueError(
+                f"class_names must list one name per output ({probs.shape[-1]}), got "
+                f"{len(class_names) if isinstance(class_names, (list, tuple)) else class_names!r}"
+            )
+        names = list(class_names)
     values, indices = probs.topk(k, dim=-1)
     out = []
     for vrow, irow in zip(values.tolist(), indices.tolist()):

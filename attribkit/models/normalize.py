@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
@@ -33,6 +34,15 @@ class Normalize(nn.Module):
         self, mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD
     ) -> None:
         super().__init__()
+        for name, v in (("mean", mean), ("std", std)):
+            if (
+                not isinstance(v, (list, tuple))
+                or not v
+                or not all(isinstance(e, (int, float)) and not isinstance(e, bool) for e in v)
+            ):
+                raise TypeError(f"{name} must be a non-empty list of numbers, got {v!r:.60}")
+            if not all(math.isfinite(e) for e in v):
+                raise ValueError(f"{name} must hold finite numbers, got {list(v)}")
         if len(mean) != len(std):
             raise ValueError("mean and std must have one entry per channel")
         if any(s <= 0 for s in std):
@@ -41,6 +51,12 @@ class Normalize(nn.Module):
         self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 4 or x.shape[1] != self.mean.shape[1]:
+            raise ValueError(
+                f"the input must be N×{self.mean.shape[1]}×H×W for this normalization, got shape "
+                f"{tuple(x.shape)}"
+                + (" (add a batch dimension with x.unsqueeze(0))" if x.ndim == 3 else "")
+            )
         return (x - self.mean.to(x.dtype)) / self.std.to(x.dtype)
 
     def extra_repr(self) -> str:
@@ -71,6 +87,8 @@ class NormalizedModel(nn.Module):
         std: Sequence[float] = IMAGENET_STD,
     ) -> None:
         super().__init__()
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
         self.normalize = Normalize(mean, std)
         self.model = model
 

@@ -26,6 +26,8 @@ def load_model(spec: str | None = None) -> tuple[nn.Module, str]:
         >>> load_model("vgg16")[1]
         'VGG16 (random weights)'
     """
+    if spec is not None and not isinstance(spec, str):
+        raise TypeError(f"the model spec must be a string, got {type(spec).__name__}")
     if spec is None or spec in ("efficientnet_lite0", "efficientnet-lite0", "default"):
         from attribkit.models.efficientnet import efficientnet_lite0
 
@@ -38,6 +40,11 @@ def load_model(spec: str | None = None) -> tuple[nn.Module, str]:
         if not weights:
             return build(), f"{name.upper()} (random weights)"
         return build(Path(weights)), f"{name.upper()} ({Path(weights).name})"
+    if name in ("efficientnet_lite0", "efficientnet-lite0", "default") and weights:
+        raise ValueError(
+            f"{name} takes no weights file (its ImageNet weights ship with attribkit); "
+            "vgg16=FILE and vgg19=FILE do"
+        )
     if ":" in spec:
         module_name, _, attr = spec.partition(":")
         try:

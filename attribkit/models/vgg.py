@@ -8,6 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from attribkit._checks import check_state_shapes, read_safetensors_header
 from attribkit.models.normalize import IMAGENET_MEAN, IMAGENET_STD, Normalize
 
 __all__ = ["VGG", "vgg16", "vgg19", "VGG_CONFIGS"]
@@ -97,17 +98,36 @@ def _convert_torchvision_state(model: VGG, state: dict[str, torch.Tensor]) -> di
     return out
 
 
+def _read_state_file(path: Path) -> Any:
+    """A state dict from a ``torch.save`` file (no code is run) or a ``.safetensors`` file."""
+    what = "a VGG state dict (torch.save(model.state_dict()) or a .safetensors file)"
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        read_safetensors_header(path, what)
+        return load_file(str(path), device="cpu")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch.load raises many types for foreign files
+        raise ValueError(
+            f"{path} is not {what}: torch.load(weights_only=True) could not read it "
+            f"({type(err).__name__}); no code from it was run"
+        ) from err
+    if isinstance(state, dict) and "state_dict" in state:
+        state = state["state_dict"]
+    return state
+
+
 def _build(config: str, weights: Any, num_classes: int) -> VGG:
-    model = VGG(config, num_classes=num_classes)
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
     if weights is None:
-        return model.eval()
+        return VGG(config, num_classes=num_classes).eval()
     if isinstance(weights, (str, Path)):
         path = Path(weights)
         if not path.is_file():
             raise FileNotFoundError(f"VGG weights file {path} does not exist")
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        if isinstance(state, dict) and "state_dict" in state:
-            state = state["state_dict"]
+        state = _read_state_file(path)
     elif isinstance(weights, dict):
         state = weights
     elif hasattr(weights, "get_state_dict"):  # torchvision WeightsEnum (downloads if absent)
@@ -116,7 +136,26 @@ def _build(config: str, weights: Any, num_classes: int) -> VGG:
         raise TypeError(
             "weights must be None, a state-dict path, a state dict, or a torchvision weights enum"
         )
-    model.load_state_dict(_convert_torchvision_state(model, state), strict=True)
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
+        raise ValueError(
+            f"the {config} weights must be a state dict (names to tensors), got "
+            f"{type(state).__name__}"
+        )
+    with torch.device("meta"):  # the shapes, checked before any real weight is allocated
+        shape_model = VGG(config, num_classes=num_classes)
+    converted = _convert_torchvision_state(shape_model, state)
+    for k, v in converted.items():
+        if v.is_floating_point() and not bool(torch.isfinite(v).all()):
+            raise ValueError(f"{config} weight {k} holds NaN or infinite values")
+    expected = {k: tuple(v.shape) for k, v in shape_model.state_dict().items()}
+    found = {k: tuple(v.shape) for k, v in converted.items()}
+    check_state_shapes(
+        expected, found, f"these are not {config} weights (num_classes={num_classes})"
+    )
+    model = VGG(config, num_classes=num_classes)
+    model.load_state_dict(converted, strict=True)
     return model.eval()
 
 

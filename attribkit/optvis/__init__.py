@@ -1,20 +1,22 @@
-"""Synthesis by optimization: parameterizations, transforms, objectives and the loop.
+"""Synthesis by optimization: parameterizations, transforms, objectives, the loop, and the one
+base every image-optimization technique stands on.
 
-Class and neuron visualization, DeepDream, feature inversion, texture synthesis and style
-transfer all build on :func:`optimize`.
+Class and neuron visualization, DeepDream and feature inversion live here; texture synthesis
+and style transfer (:mod:`attribkit.style`) and fooling images (:mod:`attribkit.adversarial`)
+stand on the same :class:`ImageSynthesis` base and return the same :class:`SynthesisResult`.
 """
 
-from attribkit.optvis.classvis import (
-    PRESETS,
-    ClassVisualization,
-    NeuronVisualization,
-    Preset,
-    VisualizationResult,
-    multifaceted_init,
-    yosinski_regularizer,
+from attribkit.optvis.classvis import ClassVisualization, NeuronVisualization
+from attribkit.optvis.deepdream import DeepDream
+from attribkit.optvis.distances import alpha_norm, feature_loss
+from attribkit.optvis.facets import multifaceted_init
+from attribkit.optvis.inversion import (
+    FeatureInversion,
+    InversionSweep,
+    default_tv_weight,
+    inversion_sweep,
+    psnr,
 )
-from attribkit.optvis.deepdream import DeepDream, DreamResult
-from attribkit.optvis.inversion import FeatureInversion, InversionSweep, inversion_sweep, psnr
 from attribkit.optvis.loop import (
     OptimizationResult,
     OptimizationState,
@@ -25,17 +27,13 @@ from attribkit.optvis.objectives import (
     Objective,
     ObjectiveContext,
     as_objective,
-    blur_penalty,
     channel,
     class_logit,
     class_logprob,
     deepdream,
     diversity,
     from_lucent,
-    l1,
-    l2,
     neuron,
-    total_variation,
 )
 from attribkit.optvis.optim import NormalizedGradient
 from attribkit.optvis.param import (
@@ -46,6 +44,14 @@ from attribkit.optvis.param import (
     PixelImage,
     as_param,
     image_param,
+)
+from attribkit.optvis.penalties import blur_penalty, l1, l2, total_variation
+from attribkit.optvis.presets import PRESETS, Preset, yosinski_regularizer
+from attribkit.optvis.synthesis import (
+    ImageSynthesis,
+    Problem,
+    SynthesisOptions,
+    SynthesisResult,
 )
 from attribkit.optvis.transforms import (
     Compose,
@@ -61,16 +67,21 @@ from attribkit.optvis.transforms import (
 
 __all__ = [
     "FeatureInversion",
+    "ImageSynthesis",
     "InversionSweep",
+    "Problem",
+    "SynthesisOptions",
+    "SynthesisResult",
+    "alpha_norm",
+    "default_tv_weight",
+    "feature_loss",
     "inversion_sweep",
     "psnr",
     "PRESETS",
     "ClassVisualization",
     "DeepDream",
-    "DreamResult",
     "NeuronVisualization",
     "Preset",
-    "VisualizationResult",
     "multifaceted_init",
     "yosinski_regularizer",
     "Compose",

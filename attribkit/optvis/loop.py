@@ -21,19 +21,68 @@ from typing import Any
 import torch
 from torch import nn
 
-from attribkit._checks import check_positive_int
+from attribkit._checks import check_positive_int, check_positive_number, check_seed
 from attribkit._progress import progress_bar
 from attribkit.layers import capture, frozen, resolve_layer
 from attribkit.optvis.objectives import Objective, ObjectiveContext, as_objective
 from attribkit.optvis.optim import NormalizedGradient
 from attribkit.optvis.param import ImageParam, LucentParam, as_param
 
-__all__ = ["optimize", "OptimizationResult", "OptimizationState", "make_optimizer"]
+__all__ = [
+    "optimize",
+    "OptimizationResult",
+    "OptimizationState",
+    "make_optimizer",
+    "OPTIMIZER_NAMES",
+    "ImageResult",
+    "model_tensor",
+]
 
 OptimizerSpec = str | Callable[[list[torch.Tensor]], torch.optim.Optimizer]
 Callback = Callable[[int, "OptimizationState"], Any]
 
 _DEFAULT_LR = {"adam": 0.05, "sgd": 1.0, "lbfgs": 1.0, "normalized": 0.02}
+#: The optimizers :func:`make_optimizer` knows by name.
+OPTIMIZER_NAMES = tuple(_DEFAULT_LR)
+
+
+class ImageResult:
+    """Saving, filmstrips and notebook display for results that hold ``images`` (``N×C×H×W``
+    in [0, 1]) and ``snapshots`` (step → images)."""
+
+    images: torch.Tensor
+    snapshots: dict[int, torch.Tensor]
+
+    def filmstrip(self, index: int = 0, size: int | None = 96) -> torch.Tensor:
+        """One image's snapshots side by side (``3×H×W`` in [0, 1]), labelled with the step."""
+        from attribkit.viz import label, make_grid
+
+        if not self.snapshots:
+            raise ValueError("no snapshots were taken; pass snapshot_steps=[...]")
+        frames = [label(self.snapshots[s][index], f"step {s}") for s in sorted(self.snapshots)]
+        return make_grid(frames, nrow=len(frames), size=size)
+
+    def grid(self, nrow: int | None = None) -> torch.Tensor:
+        """The images as one grid, ``3×H×W`` in [0, 1]."""
+        from attribkit.viz import make_grid
+
+        return make_grid(list(self.images), nrow=nrow or len(self.images))
+
+    def save(self, path: str | Path, nrow: int | None = None) -> Path:
+        """Save the images as one grid PNG and return the path."""
+        from attribkit.io import save_image
+
+        return save_image(self.grid(nrow), path)
+
+    def _repr_png_(self) -> bytes:
+        """The grid as PNG bytes, so that a notebook shows the result inline."""
+        import io
+
+        from attribkit.io import to_pil
+
+        buf = io.BytesIO()
+        to_pil(self.grid()).save(buf, format="PNG")
+        return buf.getvalue()
 
 
 @dataclass
@@ -58,7 +107,7 @@ class OptimizationState:
 
 
 @dataclass
-class OptimizationResult:
+class OptimizationResult(ImageResult):
     """The outcome of :func:`optimize`.
 
     Attributes:
@@ -85,23 +134,6 @@ class OptimizationResult:
     interrupted: bool = False
     stopped_early: bool = False
 
-    def filmstrip(self, index: int = 0, size: int | None = 96) -> torch.Tensor:
-        """One image's snapshots side by side (``3×H×W`` in [0, 1]), labelled with the step."""
-        from attribkit.viz import label, make_grid
-
-        if not self.snapshots:
-            raise ValueError("no snapshots were taken; pass snapshot_steps=[...] to optimize")
-        frames = [label(self.snapshots[s][index], f"step {s}") for s in sorted(self.snapshots)]
-        return make_grid(frames, nrow=len(frames), size=size)
-
-    def save(self, path: str | Path, nrow: int | None = None) -> Path:
-        """Save the images as one grid PNG and return the path."""
-        from attribkit.io import save_image
-        from attribkit.viz import make_grid
-
-        grid = make_grid(list(self.images), nrow=nrow or len(self.images))
-        return save_image(grid, path)
-
 
 def make_optimizer(
     optimizer: OptimizerSpec, tensors: list[torch.Tensor], lr: float | None = None
@@ -125,10 +157,7 @@ def make_optimizer(
             f"optimizer must be one of {sorted(_DEFAULT_LR)} or a callable(params) -> Optimizer, "
             f"got {optimizer!r}"
         )
-    if lr is None:
-        lr = _DEFAULT_LR[optimizer]
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    lr = _DEFAULT_LR[optimizer] if lr is None else check_positive_number(lr, "lr")
     if optimizer == "adam":
         return torch.optim.Adam(tensors, lr=lr)
     if optimizer == "sgd":
@@ -189,7 +218,8 @@ class _Runner:
         return ObjectiveContext(image=image, input=inp, acts=dict(self.acts), output=output)
 
 
-def _model_ref(model: nn.Module) -> torch.Tensor | None:
+def model_tensor(model: nn.Module) -> torch.Tensor | None:
+    """The model's first floating-point parameter or buffer (its device and dtype), if any."""
     for t in model.parameters():
         if t.is_floating_point():
             return t
@@ -269,14 +299,13 @@ def optimize(
     snaps = _check_snapshot_steps(snapshot_steps, steps)
     if keep not in ("best", "last"):
         raise ValueError(f"keep must be 'best' or 'last', got {keep!r}")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise TypeError(f"seed must be an int or None, got {type(seed).__name__}")
+    seed = check_seed(seed)
     for cb in callbacks:
         if not callable(cb):
             raise TypeError(f"callbacks must be callables cb(step, state), got {type(cb)}")
     for name in objective.layers:
         resolve_layer(model, name)  # unknown names raise with close matches
-    ref = _model_ref(model)
+    ref = model_tensor(model)
     if ref is not None and not isinstance(image_param, LucentParam):
         pref = image_param._ref()
         if pref.device != ref.device or pref.dtype != ref.dtype:

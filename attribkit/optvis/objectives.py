@@ -6,8 +6,8 @@ captured activations and, if needed, the model's output) and returns one score p
 ``model.named_modules()``) and whether it reads the final output (``.needs_output``), so that the
 loop hooks only those layers and stops the forward pass as early as it can.
 
-Regularizers (:func:`l1`, :func:`l2`, :func:`total_variation`, :func:`blur_penalty`) return
-*positive penalties*; subtract them: ``class_logit(5) - 1e-3 * l2()``.
+Regularizers (:mod:`attribkit.optvis.penalties`: ``l1``, ``l2``, ``total_variation``,
+``blur_penalty``) return *positive penalties*; subtract them: ``class_logit(5) - 1e-3 * l2()``.
 
 Batching: :func:`channel`, :func:`neuron` and :func:`class_logit` accept a list with one index
 per image, so ``channel("_blocks.4", range(16))`` visualizes 16 channels in one batch.
@@ -21,23 +21,20 @@ from typing import Any
 
 import torch
 
-from attribkit.optvis.transforms import gaussian_blur
-
 __all__ = [
+    # the building blocks
     "Objective",
     "ObjectiveContext",
     "as_objective",
-    "blur_penalty",
+    "from_lucent",
+    # what to maximize
     "channel",
+    "neuron",
     "class_logit",
     "class_logprob",
     "deepdream",
     "diversity",
-    "from_lucent",
-    "l1",
-    "l2",
-    "neuron",
-    "total_variation",
+    "check_layer_name",
 ]
 
 
@@ -190,7 +187,8 @@ class Objective:
         return Objective(lambda ctx: -a(ctx), a.layers, a.needs_output, f"-{a.name}")
 
 
-def _check_layer(layer: object) -> str:
+def check_layer_name(layer: object) -> str:
+    """Return ``layer`` if it is a non-empty dotted name, else raise (objectives take names)."""
     if not isinstance(layer, str) or not layer:
         raise TypeError(
             f"layer must be a dotted name such as '_blocks.4', got {layer!r}; "
@@ -243,7 +241,7 @@ def channel(layer: str, c: int | Sequence[int]) -> Objective:
         >>> obj(ObjectiveContext(torch.zeros(1, 3, 2, 2), torch.zeros(1, 3, 2, 2), {"conv": a}))
         tensor([5.5000])
     """
-    layer, idx = _check_layer(layer), _indices(c, "channel")
+    layer, idx = check_layer_name(layer), _indices(c, "channel")
 
     def fn(ctx: ObjectiveContext) -> torch.Tensor:
         a = _pick(ctx.act(layer), idx, "channel", layer)
@@ -264,7 +262,7 @@ def neuron(
         >>> neuron("conv", 1, x=0, y=1)(ctx)
         tensor([6.])
     """
-    layer, idx = _check_layer(layer), _indices(c, "channel")
+    layer, idx = check_layer_name(layer), _indices(c, "channel")
 
     def fn(ctx: ObjectiveContext) -> torch.Tensor:
         a = _pick(ctx.act(layer), idx, "channel", layer)
@@ -338,7 +336,7 @@ def deepdream(layer: str, reduce: str = "sum") -> Objective:
         ...                                 {"x": a}))
         tensor([16.])
     """
-    layer = _check_layer(layer)
+    layer = check_layer_name(layer)
     if reduce not in ("sum", "mean"):
         raise ValueError(f"reduce must be 'sum' or 'mean', got {reduce!r}")
 
@@ -347,94 +345,6 @@ def deepdream(layer: str, reduce: str = "sum") -> Objective:
         return 0.5 * a.pow(2).sum(1) if reduce == "sum" else a.pow(2).mean(1)
 
     return Objective(fn, (layer,), name=f"deepdream({layer})")
-
-
-def _source(ctx: ObjectiveContext, layer: str | None) -> torch.Tensor:
-    return ctx.image if layer is None else ctx.act(layer)
-
-
-def _centred(ctx: ObjectiveContext, layer: str | None, center: float | None) -> torch.Tensor:
-    x = _source(ctx, layer)
-    c = (0.5 if layer is None else 0.0) if center is None else center
-    return x - c
-
-
-def l1(layer: str | None = None, center: float | None = None) -> Objective:
-    """Penalty ``Σ |x - center|`` per image, on the image (``center`` 0.5) or on a layer (0).
-
-    Examples:
-        >>> import torch
-        >>> l1()(ObjectiveContext(torch.ones(1, 1, 2, 2), torch.ones(1, 1, 2, 2)))
-        tensor([2.])
-    """
-    layers = () if layer is None else (_check_layer(layer),)
-    return Objective(
-        lambda ctx: _centred(ctx, layer, center).abs().flatten(1).sum(1),
-        layers,
-        name=f"l1({layer or 'image'})",
-    )
-
-
-def l2(layer: str | None = None, center: float | None = None) -> Objective:
-    """Penalty ``Σ (x - center)²`` per image, on the image (``center`` 0.5) or on a layer (0).
-
-    Examples:
-        >>> import torch
-        >>> l2()(ObjectiveContext(torch.ones(1, 1, 2, 2), torch.ones(1, 1, 2, 2)))
-        tensor([1.])
-    """
-    layers = () if layer is None else (_check_layer(layer),)
-    return Objective(
-        lambda ctx: _centred(ctx, layer, center).pow(2).flatten(1).sum(1),
-        layers,
-        name=f"l2({layer or 'image'})",
-    )
-
-
-def total_variation(layer: str | None = None, beta: float = 1.0) -> Objective:
-    """Penalty ``Σ (Δx² + Δy²)^(β/2)`` per image (``beta=1``: isotropic TV; ``2``: squared).
-
-    Examples:
-        >>> import torch
-        >>> x = torch.tensor([[[[0.0, 1.0], [0.0, 1.0]]]])
-        >>> total_variation()(ObjectiveContext(x, x))
-        tensor([1.])
-    """
-    layers = () if layer is None else (_check_layer(layer),)
-    if beta <= 0:
-        raise ValueError(f"beta must be > 0, got {beta}")
-
-    def fn(ctx: ObjectiveContext) -> torch.Tensor:
-        x = _source(ctx, layer)
-        dx = x[..., :-1, 1:] - x[..., :-1, :-1]
-        dy = x[..., 1:, :-1] - x[..., :-1, :-1]
-        sq = dx.pow(2) + dy.pow(2)
-        if beta == 2.0:
-            return sq.flatten(1).sum(1)
-        return (sq + 1e-8).pow(beta / 2).flatten(1).sum(1)
-
-    return Objective(fn, layers, name=f"total_variation({layer or 'image'})")
-
-
-def blur_penalty(sigma: float = 0.5) -> Objective:
-    """Penalty ``½ Σ (x - stopgrad(blur(x)))²`` on the image: its gradient blurs the image.
-
-    Examples:
-        >>> import torch
-        >>> x = torch.ones(1, 3, 8, 8)
-        >>> float(blur_penalty()(ObjectiveContext(x, x))) < 1e-9  # a flat image is already smooth
-        True
-    """
-    if sigma <= 0:
-        raise ValueError(f"sigma must be > 0, got {sigma}")
-
-    def fn(ctx: ObjectiveContext) -> torch.Tensor:
-        x = ctx.image
-        with torch.no_grad():
-            b = gaussian_blur(x, sigma)
-        return 0.5 * (x - b).pow(2).flatten(1).sum(1)
-
-    return Objective(fn, (), name=f"blur_penalty({sigma:g})")
 
 
 def diversity(layer: str) -> Objective:
@@ -448,7 +358,7 @@ def diversity(layer: str) -> Objective:
         >>> diversity("x")(ObjectiveContext(z, z, {"x": a}))
         tensor([-0., -0.])
     """
-    layer = _check_layer(layer)
+    layer = check_layer_name(layer)
 
     def fn(ctx: ObjectiveContext) -> torch.Tensor:
         a = ctx.act(layer)
@@ -483,7 +393,7 @@ def from_lucent(obj: Any, layers: Sequence[str] = (), *, needs_output: bool = Fa
     """
     if not callable(obj):
         raise TypeError(f"a Lucent objective must be callable, got {type(obj).__name__}")
-    names = tuple(_check_layer(n) for n in ([layers] if isinstance(layers, str) else layers))
+    names = tuple(check_layer_name(n) for n in ([layers] if isinstance(layers, str) else layers))
     by_lucent = {n.replace(".", "_"): n for n in names}
 
     def fn(ctx: ObjectiveContext) -> torch.Tensor:

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable
 
 import torch
 
+from attribkit._checks import check_positive_number
+
 __all__ = ["NormalizedGradient"]
 
 
@@ -42,8 +44,7 @@ class NormalizedGradient(torch.optim.Optimizer):
         decay: float = 0.0,
         center: float = 0.0,
     ) -> None:
-        if lr <= 0:
-            raise ValueError(f"lr must be > 0, got {lr}")
+        lr = check_positive_number(lr, "lr")
         if norm not in ("l1", "l2", "linf"):
             raise ValueError(f"norm must be 'l1', 'l2' or 'linf', got {norm!r}")
         if not 0.0 <= decay < 1.0:

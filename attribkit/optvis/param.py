@@ -221,12 +221,12 @@ class FFTImage(ImageParam):
     Args:
         shape: ``(N, C, H, W)``.
         init: ``None`` (random spectrum of scale ``sd``) or a ``[0, 1]`` image to start from.
+        decay_power: how fast the scale falls with frequency (1 in Lucid/Lucent).
         squash: ``"sigmoid"`` or ``"clamp"``.
         sd: scale of the random spectrum.
-        decay_power: how fast the scale falls with frequency (1 in Lucid/Lucent).
+        dtype: parameter dtype.
         seed: seed of the random start.
         generator: a ``torch.Generator`` for the random start (overrides ``seed``).
-        dtype: parameter dtype.
 
     Examples:
         >>> p = FFTImage((1, 3, 16, 16), seed=0)
@@ -242,12 +242,12 @@ class FFTImage(ImageParam):
         shape: Sequence[int],
         init: torch.Tensor | None = None,
         *,
+        decay_power: float = 1.0,
         squash: str = "sigmoid",
         sd: float = 0.01,
-        decay_power: float = 1.0,
+        dtype: torch.dtype = torch.float32,
         seed: int | None = None,
         generator: torch.Generator | None = None,
-        dtype: torch.dtype = torch.float32,
     ) -> None:
         super().__init__()
         self.shape = _check_shape(shape)

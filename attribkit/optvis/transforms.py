@@ -15,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from attribkit._checks import check_non_negative_number
+
 __all__ = [
     "Transform",
     "Pad",
@@ -121,7 +123,7 @@ class RandomScale(Transform):
     def __init__(self, scales: Sequence[float]) -> None:
         super().__init__()
         scales = [float(s) for s in scales]
-        if not scales or any(s <= 0 for s in scales):
+        if not scales or any(not math.isfinite(s) or s <= 0 for s in scales):
             raise ValueError(f"scales must be a non-empty list of positive floats, got {scales}")
         self.scales = scales
 
@@ -188,8 +190,7 @@ def gaussian_blur(x: torch.Tensor, sigma: float, kernel_size: int | None = None)
         >>> round(float(gaussian_blur(torch.ones(1, 1, 5, 5), 1.0).mean()), 4)
         1.0
     """
-    if sigma < 0:
-        raise ValueError(f"sigma must be >= 0, got {sigma}")
+    sigma = check_non_negative_number(sigma, "sigma")
     if sigma == 0:
         return x
     size = kernel_size if kernel_size is not None else 2 * math.ceil(3 * sigma) + 1
@@ -218,8 +219,7 @@ class GaussianBlur(Transform):
 
     def __init__(self, sigma: float, kernel_size: int | None = None) -> None:
         super().__init__()
-        if sigma < 0:
-            raise ValueError(f"sigma must be >= 0, got {sigma}")
+        sigma = check_non_negative_number(sigma, "sigma")
         self.sigma, self.kernel_size = float(sigma), kernel_size
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -40,13 +40,11 @@ from attribkit.style.texture import (  # noqa: E402
     is_grayscale,
     texture_layer_sweep,
 )
-from attribkit.style.transfer import StyleResult, StyleTransfer, default_style_layers  # noqa: E402
+from attribkit.style.transfer import StyleTransfer  # noqa: E402
 
 __all__ += [
-    "StyleResult",
     "StyleTransfer",
     "TextureSynthesis",
-    "default_style_layers",
     "efros_leung",
     "image_quilting",
     "is_grayscale",

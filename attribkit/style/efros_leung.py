@@ -18,29 +18,30 @@ import math
 import torch
 import torch.nn.functional as F
 
-from attribkit._checks import check_image_batch
+from attribkit._checks import (
+    check_image_batch,
+    check_non_negative_number,
+    check_positive_int,
+    check_positive_number,
+    check_seed,
+    check_size,
+)
 from attribkit._progress import progress_bar
 
 __all__ = ["efros_leung", "image_quilting"]
 
 
-def _check_size(size: int | tuple[int, int]) -> tuple[int, int]:
-    if isinstance(size, int) and not isinstance(size, bool):
-        size = (size, size)
-    if (
-        not isinstance(size, (tuple, list))
-        or len(size) != 2
-        or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in size)
-    ):
-        raise ValueError(f"size must be a positive int or (height, width), got {size!r}")
-    return int(size[0]), int(size[1])
-
-
 def _generator(seed: int | torch.Generator | None) -> torch.Generator:
+    """A local generator: the one given, or a new one seeded from ``seed`` (fresh entropy when
+    ``None``); the global generator is never drawn from."""
     if isinstance(seed, torch.Generator):
         return seed
     g = torch.Generator()
-    g.manual_seed(int(torch.randint(0, 2**31 - 1, (1,)).item()) if seed is None else seed)
+    checked = check_seed(seed)
+    if checked is None:
+        g.seed()  # entropy from the OS, not from torch's global generator
+    else:
+        g.manual_seed(checked)
     return g
 
 
@@ -77,8 +78,8 @@ def efros_leung(
         sigma: standard deviation of the Gaussian weights in pixels
             (default ``window / 6.4``, as in the paper).
         seed_size: side of the random sample patch copied to the output's centre to start.
-        seed: an int or a ``torch.Generator`` for reproducible draws (the global RNG is not
-            touched either way).
+        seed: an int or a ``torch.Generator`` for reproducible draws; ``None`` seeds a local
+            generator from the operating system (the global RNG is not touched either way).
         show_progress: show a progress bar over the pixels.
 
     Returns:
@@ -86,7 +87,8 @@ def efros_leung(
 
     Raises:
         ValueError: the window is not an odd integer ≥ 3, or is larger than the sample or
-            the output, or the sample is not a single image.
+            the output, the sample is not a single image, or a number is negative, NaN or
+            infinite.
 
     Examples:
         >>> import torch
@@ -97,11 +99,11 @@ def efros_leung(
         >>> bool(torch.isin(out, sample).all())
         True
     """
-    check_image_batch(sample, "sample")
+    sample = check_image_batch(sample, "sample")
     if sample.shape[0] != 1:
         raise ValueError(f"sample must be one image (1×C×h×w), got a batch of {sample.shape[0]}")
-    out_h, out_w = _check_size(size)
-    if not isinstance(window, int) or window < 3 or window % 2 == 0:
+    out_h, out_w = check_size(size)
+    if isinstance(window, bool) or not isinstance(window, int) or window < 3 or window % 2 == 0:
         raise ValueError(f"window must be an odd integer >= 3, got {window!r}")
     _, c, sh, sw = sample.shape
     if window > min(sh, sw):
@@ -114,8 +116,10 @@ def efros_leung(
             f"the output {out_h}×{out_w} is smaller than the window {window}; ask for a larger "
             "size or a smaller window"
         )
-    if epsilon < 0 or max_error <= 0:
-        raise ValueError("epsilon must be >= 0 and max_error > 0")
+    epsilon = check_non_negative_number(epsilon, "epsilon")
+    max_error = check_positive_number(max_error, "max_error")
+    sigma = window / 6.4 if sigma is None else check_positive_number(sigma, "sigma")
+    check_positive_int(seed_size, "seed_size")
     if not 1 <= seed_size <= min(sh, sw, out_h, out_w):
         raise ValueError(f"seed_size must be between 1 and the smaller image side, got {seed_size}")
     gen = _generator(seed)
@@ -123,7 +127,7 @@ def efros_leung(
     dtype = x.dtype if x.dtype == torch.float64 else torch.float32
     x = x.to(dtype)
     half = window // 2
-    gauss = _gaussian_window(window, sigma if sigma is not None else window / 6.4, x)
+    gauss = _gaussian_window(window, sigma, x)
 
     # every full window of the sample, as rows: K × (C·w·w), and the centre values K × C
     patches = F.unfold(x[None], window)[0].T.contiguous()
@@ -152,7 +156,11 @@ def efros_leung(
     bar.update(seed_size * seed_size)
     filled = seed_size * seed_size
     try:
-        while filled < total:
+        # a pass that fills nothing raises the threshold so that the next one fills a pixel
+        # (see below): at most 2 passes per pixel, so the loop is bounded
+        for _ in range(2 * total):
+            if filled >= total:
+                break
             k = known.to(dtype)[None, None]
             frontier = (F.conv2d(k, ones3, padding=1)[0, 0] > 0) & ~known
             frontier[:half] = False
@@ -166,6 +174,7 @@ def efros_leung(
             ys, xs = ys[perm], xs[perm]
             order = torch.argsort(counts[ys, xs], descending=True, stable=True)
             progress = False
+            lowest = math.inf  # the smallest threshold that accepts some pixel of this pass
             for y, xx in zip(ys[order].tolist(), xs[order].tolist()):
                 tmpl = canvas[:, y - half : y + half + 1, xx - half : xx + half + 1].reshape(-1)
                 mask = known[y - half : y + half + 1, xx - half : xx + half + 1].to(dtype)
@@ -176,8 +185,10 @@ def efros_leung(
                 ssd = (wt @ tmpl - 2.0 * (patches @ wt) + patches_sq @ wts) / wsum
                 ssd = ssd.clamp_min(0)
                 best = ssd.min()
-                cand = torch.nonzero(ssd <= best * (1 + epsilon) + 1e-12, as_tuple=True)[0]
+                bound = best * (1 + epsilon) + 1e-12
+                cand = torch.nonzero(ssd <= bound, as_tuple=True)[0]
                 pick = cand[int(torch.randint(0, cand.numel(), (1,), generator=gen))]
+                lowest = min(lowest, float(bound))
                 if float(ssd[pick]) <= threshold:
                     canvas[:, y, xx] = x[:, centre_y[pick], centre_x[pick]]
                     known[y, xx] = True
@@ -185,7 +196,9 @@ def efros_leung(
                     bar.update(1)
                     progress = True
             if not progress:
-                threshold *= 1.1
+                # grow by 10 %, and at least to where the best-matched pixel's every candidate
+                # passes: the next pass then fills a pixel, so the loop always ends
+                threshold = max(threshold * 1.1, lowest)
     finally:
         bar.close()
     return canvas[:, half : half + out_h, half : half + out_w][None].to(sample.dtype)
@@ -224,17 +237,18 @@ def image_quilting(
         >>> out.shape
         torch.Size([1, 3, 40, 40])
     """
-    check_image_batch(sample, "sample")
+    sample = check_image_batch(sample, "sample")
     if sample.shape[0] != 1:
         raise ValueError(f"sample must be one image (1×C×h×w), got a batch of {sample.shape[0]}")
-    out_h, out_w = _check_size(size)
+    out_h, out_w = check_size(size)
+    tolerance = check_non_negative_number(tolerance, "tolerance")
     _, c, sh, sw = sample.shape
-    if not isinstance(block, int) or block < 2 or block > min(sh, sw):
+    if isinstance(block, bool) or not isinstance(block, int) or block < 2 or block > min(sh, sw):
         raise ValueError(
             f"block must be an int in [2, {min(sh, sw)}] (the sample side), got {block}"
         )
     ov = max(1, block // 6) if overlap is None else overlap
-    if not 0 < ov < block:
+    if isinstance(ov, bool) or not isinstance(ov, int) or not 0 < ov < block:
         raise ValueError(f"overlap must be in [1, block - 1], got {ov}")
     if block > min(out_h, out_w):
         raise ValueError(f"the output {out_h}×{out_w} is smaller than the block {block}")

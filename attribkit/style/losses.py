@@ -1,21 +1,30 @@
 """Gram-matrix, feature (content) and total-variation losses, in functional and module form.
 
 Every loss is normalized per layer (``‖G − Gₜ‖² / ‖Gₜ‖²``), so that one set of weights works
-across backbones whose activations differ in scale by orders of magnitude.
+across backbones whose activations differ in scale by orders of magnitude. The feature distance
+and the total variation themselves live in :mod:`attribkit.optvis.distances` (feature inversion
+uses them too) and are re-exported here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from attribkit._checks import check_image_batch
+from attribkit._checks import (
+    check_feature_map,
+    check_image_batch,
+    check_non_negative_number,
+    check_positive_number,
+)
 from attribkit.layers.hooks import LayerRef, forward_to, layer_name
 from attribkit.layers.state import frozen
+from attribkit.optvis.distances import feature_loss, total_variation
+from attribkit.optvis.objectives import Objective, ObjectiveContext
 
 __all__ = [
     "gram_matrix",
@@ -30,15 +39,6 @@ __all__ = [
 ]
 
 _EPS = 1e-12
-
-
-def _check_features(x: torch.Tensor, name: str = "features") -> None:
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a tensor, got {type(x).__name__}")
-    if x.ndim != 4:
-        raise ValueError(f"{name} must be N×C×H×W, got shape {tuple(x.shape)}")
-    if not x.is_floating_point():
-        raise TypeError(f"{name} must be floating point, got {x.dtype}")
 
 
 def gram_matrix(features: torch.Tensor, normalize: bool = True) -> torch.Tensor:
@@ -58,7 +58,7 @@ def gram_matrix(features: torch.Tensor, normalize: bool = True) -> torch.Tensor:
         tensor([[[1., 1.],
                  [1., 1.]]])
     """
-    _check_features(features)
+    check_feature_map(features)
     n, c, h, w = features.shape
     flat = features.reshape(n, c, h * w)
     gram = flat @ flat.transpose(1, 2)
@@ -88,57 +88,6 @@ def gram_loss(features: torch.Tensor, target_gram: torch.Tensor) -> torch.Tensor
     return num / den
 
 
-def feature_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Per-image ``‖F − Fₜ‖² / ‖Fₜ‖²`` (the content loss, normalized per layer).
-
-    Args:
-        features: ``N×C×H×W`` activations.
-        target: activations of the same shape (or a batch of 1 to broadcast).
-
-    Returns:
-        ``(N,)`` losses.
-    """
-    _check_features(features)
-    _check_features(target, "target")
-    if target.shape[1:] != features.shape[1:]:
-        raise ValueError(
-            f"target features {tuple(target.shape)} and features {tuple(features.shape)} differ; "
-            "content and output must have the same size"
-        )
-    t = target.to(features.dtype)
-    num = (features - t).pow(2).flatten(1).sum(1)
-    den = t.pow(2).flatten(1).sum(1).clamp_min(_EPS)
-    return num / den
-
-
-def total_variation(x: torch.Tensor, beta: float = 2.0) -> torch.Tensor:
-    """Per-image total variation ``Σ ((Δₓ)² + (Δᵧ)²)^(β/2)``, averaged over pixels.
-
-    Args:
-        x: ``N×C×H×W`` images.
-        beta: exponent; 2 is the smooth (squared) form, 1 the classic anisotropic-ish TV.
-
-    Returns:
-        ``(N,)`` values.
-
-    Examples:
-        >>> import torch
-        >>> total_variation(torch.zeros(2, 3, 4, 4))
-        tensor([0., 0.])
-    """
-    _check_features(x, "x")
-    if beta <= 0:
-        raise ValueError(f"beta must be positive, got {beta}")
-    dx = x[..., :-1, 1:] - x[..., :-1, :-1]
-    dy = x[..., 1:, :-1] - x[..., :-1, :-1]
-    sq = dx.pow(2) + dy.pow(2)
-    if beta == 2.0:
-        tv = sq
-    else:
-        tv = (sq + 1e-8).pow(beta / 2)
-    return tv.flatten(1).mean(1)
-
-
 class GramLoss(nn.Module):
     """Gram (style) loss against fixed target features.
 
@@ -160,6 +109,7 @@ class GramLoss(nn.Module):
         self, target_features: torch.Tensor, weights: Sequence[float] | None = None
     ) -> None:
         super().__init__()
+        check_feature_map(target_features, "target_features")
         with torch.no_grad():
             grams = gram_matrix(target_features.detach())
             w = _blend_weights(weights, grams.shape[0], grams)
@@ -196,6 +146,7 @@ class FeatureLoss(nn.Module):
 
     def __init__(self, target_features: torch.Tensor) -> None:
         super().__init__()
+        check_feature_map(target_features, "target_features")
         self.register_buffer("target", target_features.detach().clone(), persistent=False)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
@@ -207,9 +158,7 @@ class TotalVariation(nn.Module):
 
     def __init__(self, beta: float = 2.0) -> None:
         super().__init__()
-        if beta <= 0:
-            raise ValueError(f"beta must be positive, got {beta}")
-        self.beta = beta
+        self.beta = check_positive_number(beta, "beta")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return total_variation(x, self.beta)
@@ -218,11 +167,14 @@ class TotalVariation(nn.Module):
 def _blend_weights(weights: Sequence[float] | None, n: int, like: torch.Tensor) -> torch.Tensor:
     if weights is None:
         return torch.full((n,), 1.0 / n, dtype=like.dtype, device=like.device)
-    w = torch.as_tensor(list(weights), dtype=like.dtype, device=like.device)
-    if w.numel() != n:
-        raise ValueError(f"got {w.numel()} weights for {n} style images")
-    if bool((w < 0).any()) or float(w.sum()) <= 0:
-        raise ValueError(f"style weights must be non-negative with a positive sum, got {weights}")
+    if isinstance(weights, (str, bytes)) or not isinstance(weights, Sequence):
+        raise TypeError(f"style weights must be a list of numbers, got {weights!r}")
+    values = [check_non_negative_number(v, "each style weight") for v in weights]
+    if len(values) != n:
+        raise ValueError(f"got {len(values)} weights for {n} style images; give one per image")
+    if sum(values) <= 0:
+        raise ValueError(f"style weights must have a positive sum, got {list(weights)}")
+    w = torch.tensor(values, dtype=like.dtype, device=like.device)
     return w / w.sum()
 
 
@@ -252,10 +204,6 @@ class PerceptualLoss(nn.Module):
         tv_weight: weight of the total-variation term.
         layer_weights: optional per-layer weights (by name), default 1 / number of layers.
         pad: reflect padding in pixels (0 disables).
-        layer_fns: optional function applied to a layer's captured output before its loss,
-            by layer name — e.g. ``{"_bn0": torch.nn.functional.relu6}`` turns
-            EfficientNet's stem batch-norm output into the stem activation (its ReLU6 module
-            is shared with the head, so it cannot be hooked on its own).
 
     Examples:
         >>> import torch
@@ -278,42 +226,32 @@ class PerceptualLoss(nn.Module):
         tv_weight: float = 0.0,
         layer_weights: Mapping[str, float] | None = None,
         pad: int = 16,
-        layer_fns: Mapping[str, Callable[[torch.Tensor], torch.Tensor]] | None = None,
     ) -> None:
         super().__init__()
-        if isinstance(content_layers, (str, nn.Module)) or isinstance(
-            style_layers, (str, nn.Module)
-        ):
-            raise TypeError("content_layers and style_layers must be sequences of layers")
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
+        for what, layers in (("content_layers", content_layers), ("style_layers", style_layers)):
+            if isinstance(layers, (str, nn.Module)) or not isinstance(layers, Sequence):
+                raise TypeError(f"{what} must be a sequence of layers, e.g. [{layers!r}]")
         if not content_layers and not style_layers:
             raise ValueError("give at least one content or style layer")
-        for name, v in (
-            ("content_weight", content_weight),
-            ("style_weight", style_weight),
-            ("tv_weight", tv_weight),
-        ):
-            if v < 0:
-                raise ValueError(f"{name} must be non-negative, got {v}")
-        if pad < 0:
-            raise ValueError(f"pad must be non-negative, got {pad}")
+        self.content_weight = check_non_negative_number(content_weight, "content_weight")
+        self.style_weight = check_non_negative_number(style_weight, "style_weight")
+        self.tv_weight = check_non_negative_number(tv_weight, "tv_weight")
+        if isinstance(pad, bool) or not isinstance(pad, int) or pad < 0:
+            raise ValueError(f"pad must be a non-negative int, got {pad!r}")
         # keep the backbone out of this module's parameters / state_dict
         self._model = [model]
         self.content_layers = [layer_name(model, layer) for layer in content_layers]
         self.style_layers = [layer_name(model, layer) for layer in style_layers]
-        self.content_weight = content_weight
-        self.style_weight = style_weight
-        self.tv_weight = tv_weight
         self.pad = pad
         lw = dict(layer_weights or {})
         unknown = set(lw) - set(self.content_layers) - set(self.style_layers)
         if unknown:
             raise ValueError(f"layer_weights names layers not in use: {sorted(unknown)}")
-        self.layer_weights = lw
-        fns = dict(layer_fns or {})
-        unknown = set(fns) - set(self.content_layers) - set(self.style_layers)
-        if unknown:
-            raise ValueError(f"layer_fns names layers not in use: {sorted(unknown)}")
-        self.layer_fns = fns
+        self.layer_weights = {
+            k: check_non_negative_number(v, f"layer_weights[{k!r}]") for k, v in lw.items()
+        }
         self.content_losses = nn.ModuleDict()
         self.style_losses = nn.ModuleDict()
 
@@ -334,17 +272,12 @@ class PerceptualLoss(nn.Module):
         p = min(self.pad, images.shape[-1] - 1, images.shape[-2] - 1)
         return F.pad(images, (p, p, p, p), mode="reflect")
 
-    def apply_layer_fns(self, acts: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """Apply ``layer_fns`` to captured layer outputs (other layers pass through)."""
-        return {k: (self.layer_fns[k](v) if k in self.layer_fns else v) for k, v in acts.items()}
-
     def features(self, images: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
-        """Features of ``layers`` for ``images`` (reflect-padded, ``layer_fns`` applied), model
-        state untouched."""
-        check_image_batch(images, "images", channels=3)
+        """Features of ``layers`` for ``images`` (reflect-padded), model state untouched."""
+        images = check_image_batch(images, "images", channels=3)
         x = self.pad_input(images)
         with frozen(self.model):
-            return self.apply_layer_fns(forward_to(self.model, x, list(layers)))
+            return dict(forward_to(self.model, x, list(layers)))
 
     def set_content(self, images: torch.Tensor) -> None:
         """Fix the content target(s): one image, or one per image to be optimized."""
@@ -372,8 +305,7 @@ class PerceptualLoss(nn.Module):
         """
         if not self.style_layers:
             return
-        if scale <= 0:
-            raise ValueError(f"scale must be positive, got {scale}")
+        scale = check_positive_number(scale, "scale")
         imgs = [images] if isinstance(images, torch.Tensor) else list(images)
         singles = [im[i : i + 1] for im in imgs for i in range(im.shape[0])]
         with torch.no_grad():
@@ -401,7 +333,7 @@ class PerceptualLoss(nn.Module):
     def forward(self, images: torch.Tensor) -> PerceptualTerms:
         """Compute the weighted loss terms for ``images`` (``N×3×H×W`` in [0, 1])."""
         self._check_targets()
-        return self.terms(self.features(images, self.layers), images, processed=True)
+        return self.terms(self.features(images, self.layers), images)
 
     def _check_targets(self) -> None:
         if self.content_layers and not len(self.content_losses):
@@ -409,41 +341,59 @@ class PerceptualLoss(nn.Module):
         if self.style_layers and not len(self.style_losses):
             raise RuntimeError("call set_style(images) before computing the loss")
 
-    def terms(
-        self,
-        acts: Mapping[str, torch.Tensor],
-        images: torch.Tensor,
-        *,
-        processed: bool = False,
-    ) -> PerceptualTerms:
+    def terms(self, acts: Mapping[str, torch.Tensor], images: torch.Tensor) -> PerceptualTerms:
         """Loss terms from layer outputs captured elsewhere (e.g. by an optimization loop).
 
         Args:
             acts: the outputs of :attr:`layers` for the padded ``images``, keyed by name.
             images: the images themselves (for the total-variation term).
-            processed: ``acts`` already went through ``layer_fns``.
         """
         self._check_targets()
         missing = [k for k in self.layers if k not in acts]
         if missing:
             raise ValueError(f"activations missing for layers {missing}")
-        feats = dict(acts) if processed else self.apply_layer_fns(acts)
         zero = images.new_zeros(images.shape[0])
         content = zero
         for k in self.content_layers:
-            content = content + self._weight(k, len(self.content_layers)) * self.content_losses[
-                _key(k)
-            ](feats[k])
+            layer_loss = self.content_losses[_key(k)](acts[k])
+            content = content + self._weight(k, len(self.content_layers)) * layer_loss
         style = zero
         for k in self.style_layers:
-            style = style + self._weight(k, len(self.style_layers)) * self.style_losses[_key(k)](
-                feats[k]
-            )
+            layer_loss = self.style_losses[_key(k)](acts[k])
+            style = style + self._weight(k, len(self.style_layers)) * layer_loss
         tv = total_variation(images) if self.tv_weight else zero
         content = self.content_weight * content
         style = self.style_weight * style
         tv = self.tv_weight * tv
         return PerceptualTerms(content=content, style=style, tv=tv, total=content + style + tv)
+
+    def objective(self, *, fold: int = 1, tv_weight: float = 0.0, name: str = "") -> Objective:
+        """This loss as an optimization objective (score = −loss over the captured layers).
+
+        Args:
+            fold: the model saw ``fold`` versions of each image stacked along the batch
+                (phase-shifted crops); their losses are averaged.
+            tv_weight: with ``fold > 1``, ``tv_weight`` × TV of the image itself is added.
+            name: a label for the objective.
+
+        Examples:
+            >>> from torch import nn
+            >>> loss = PerceptualLoss(nn.Sequential(nn.Conv2d(3, 2, 1)), [], ["0"])
+            >>> loss.objective().layers
+            ('0',)
+        """
+        fold = int(fold)
+        extra_tv = check_non_negative_number(tv_weight, "tv_weight")
+
+        def score(ctx: ObjectiveContext) -> torch.Tensor:
+            if fold == 1:
+                return -self.terms(ctx.acts, ctx.image).total
+            total = self.terms(ctx.acts, ctx.input).total.view(fold, -1).mean(0)
+            if extra_tv:
+                total = total + extra_tv * total_variation(ctx.image)
+            return -total
+
+        return Objective(score, layers=tuple(self.layers), name=name or "perceptual loss")
 
 
 def _key(layer: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -9,8 +10,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from attribkit._checks import check_image_batch
+from attribkit._checks import check_image_batch, check_positive_int
 from attribkit.layers.state import frozen
+from attribkit.style.color import transfer_chrominance
 from attribkit.style.transformer import MultiStyleNet, TransformerNet, style_weights_tensor
 
 __all__ = ["stylize", "parse_style_args", "stylize_files"]
@@ -29,7 +31,12 @@ def parse_style_args(args: Sequence[str] | str, names: Sequence[str]) -> dict[st
         >>> parse_style_args(["a=0.25", "b=0.75"], ["a", "b"])
         {'a': 0.25, 'b': 0.75}
     """
-    items = [args] if isinstance(args, str) else list(args)
+    if isinstance(args, str):
+        items = [args]
+    elif isinstance(args, (list, tuple)) and all(isinstance(a, str) for a in args):
+        items = list(args)
+    else:
+        raise TypeError(f"styles must be strings like 'NAME' or 'NAME=0.5', got {args!r:.80}")
     if not items:
         raise ValueError(f"choose at least one style among {list(names)}")
     out: dict[str, float] = {}
@@ -53,27 +60,10 @@ def parse_style_args(args: Sequence[str] | str, names: Sequence[str]) -> dict[st
             weight = float(w) if w else 1.0
         except ValueError:
             raise ValueError(f"bad weight in {item!r}: write NAME=0.5") from None
+        if not math.isfinite(weight) or weight < 0:
+            raise ValueError(f"bad weight in {item!r}: weights must be finite and >= 0")
         out[name] = out.get(name, 0.0) + weight
     return out
-
-
-_YIQ = ((0.299, 0.587, 0.114), (0.596, -0.274, -0.322), (0.211, -0.523, 0.312))
-
-
-def _rgb_to_yiq(x: torch.Tensor) -> torch.Tensor:
-    return torch.einsum("ij,njhw->nihw", x.new_tensor(_YIQ), x)
-
-
-def _yiq_to_rgb(x: torch.Tensor) -> torch.Tensor:
-    m = torch.linalg.inv(torch.tensor(_YIQ, dtype=torch.float64)).to(x)
-    return torch.einsum("ij,njhw->nihw", m, x)
-
-
-def _keep_colors(content: torch.Tensor, stylized: torch.Tensor) -> torch.Tensor:
-    """Luminance of ``stylized`` with the chrominance (I, Q of YIQ) of ``content``."""
-    y = _rgb_to_yiq(stylized.float())[:, :1]
-    iq = _rgb_to_yiq(content.float())[:, 1:]
-    return _yiq_to_rgb(torch.cat([y, iq], 1)).clamp(0, 1).to(stylized.dtype)
 
 
 def _pad_to(x: torch.Tensor, stride: int, min_size: int) -> tuple[torch.Tensor, tuple[int, int]]:
@@ -138,19 +128,26 @@ def stylize(
         raise TypeError(
             f"model must be a TransformerNet or MultiStyleNet, got {type(model).__name__}"
         )
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    check_positive_int(batch_size, "batch_size")
     if isinstance(images, torch.Tensor):
         check_image_batch(images, "images", channels=3, unit_range=True)
         batches = [images]
         as_list = False
-    else:
+    elif isinstance(images, (list, tuple)):
         batches = list(images)
         if not batches:
-            raise ValueError("images is empty")
+            raise ValueError("images is an empty list; give at least one image")
         for i, im in enumerate(batches):
             check_image_batch(im, f"images[{i}]", channels=3, unit_range=True)
         as_list = True
+    else:
+        raise TypeError(
+            f"images must be an N×3×H×W tensor or a list of them, got {type(images).__name__}"
+        )
+    for i, b in enumerate(batches):
+        if b.shape[0] == 0:
+            name = "images" if not as_list else f"images[{i}]"
+            raise ValueError(f"{name} is an empty batch (0 images); give at least one image")
     param = next(model.parameters())
     device = param.device
     if half and device.type != "cuda":
@@ -188,8 +185,8 @@ def stylize(
                 with torch.autocast("cuda", dtype=torch.float16, enabled=half):
                     y = model(padded, sw)
                 y = y.float()[..., top : top + x.shape[-2], left : left + x.shape[-1]]
-                if preserve_color:
-                    y = _keep_colors(xin.float(), y)
+                if preserve_color:  # luminance of the stylized image, colours of the content
+                    y = transfer_chrominance(y, xin.float())
                 res.append(y.clamp(0, 1).to(device=x.device, dtype=x.dtype))
             offset += b.shape[0]
             outs.append(torch.cat(res))
@@ -227,6 +224,14 @@ def stylize_files(
     from attribkit.io import load_image, save_image
     from attribkit.style.checkpoint import load_shipped_model, load_style_model
 
+    if isinstance(images, (str, Path)):
+        images = [images]
+    if not isinstance(images, (list, tuple)) or not images:
+        raise ValueError(f"images must be a non-empty list of image paths, got {images!r:.80}")
+    if size is not None:
+        check_positive_int(size, "size")
+    if not isinstance(out_dir, (str, Path)):
+        raise TypeError(f"out_dir must be a folder path, got {type(out_dir).__name__}")
     if model is None:
         net: nn.Module = load_shipped_model(device=device)
     elif isinstance(model, nn.Module):

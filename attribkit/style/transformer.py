@@ -17,6 +17,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from attribkit._checks import (
+    check_finite,
+    check_finite_number,
+    check_non_negative_int,
+    check_positive_int,
+    describe,
+)
+
 __all__ = ["TransformerNet", "MultiStyleNet", "ConditionalInstanceNorm2d", "style_weights"]
 
 _STRIDE = 4
@@ -41,6 +49,9 @@ class ConditionalInstanceNorm2d(nn.Module):
 
     def __init__(self, channels: int, n_styles: int, eps: float = 1e-5) -> None:
         super().__init__()
+        check_positive_int(channels, "channels")
+        check_positive_int(n_styles, "n_styles")
+        check_finite_number(eps, "eps", positive=True)
         self.channels = channels
         self.n_styles = n_styles
         self.eps = eps
@@ -49,6 +60,16 @@ class ConditionalInstanceNorm2d(nn.Module):
 
     def forward(self, x: torch.Tensor, style_weights: torch.Tensor) -> torch.Tensor:
         """Normalize ``x`` (``N×C×H×W``) with the styles mixed by ``style_weights`` (``N×S``)."""
+        if not isinstance(x, torch.Tensor) or x.ndim != 4 or x.shape[1] != self.channels:
+            raise ValueError(f"x must be N×{self.channels}×H×W, got {describe(x)}")
+        if not isinstance(style_weights, torch.Tensor) or style_weights.shape != (
+            x.shape[0],
+            self.n_styles,
+        ):
+            raise ValueError(
+                f"style_weights must be an N×S = {x.shape[0]}×{self.n_styles} tensor, got "
+                f"{describe(style_weights)}"
+            )
         y = F.instance_norm(x, eps=self.eps)
         w = style_weights.to(self.weight.dtype)
         gamma = (w @ self.weight).to(x.dtype)[:, :, None, None]
@@ -121,10 +142,8 @@ class _StyleNet(nn.Module):
 
     def __init__(self, width: int, n_residual: int, n_styles: int | None) -> None:
         super().__init__()
-        if not isinstance(width, int) or width < 1:
-            raise ValueError(f"width must be a positive int, got {width!r}")
-        if not isinstance(n_residual, int) or n_residual < 0:
-            raise ValueError(f"n_residual must be a non-negative int, got {n_residual!r}")
+        check_positive_int(width, "width")
+        check_non_negative_int(n_residual, "n_residual")
         self.width = width
         self.n_residual = n_residual
         c1, c2, c3 = width, 2 * width, 4 * width
@@ -161,6 +180,7 @@ class _StyleNet(nn.Module):
             raise ValueError(f"images must be N×3×H×W, got shape {tuple(x.shape)}")
         if not x.is_floating_point():
             raise TypeError(f"images must be floating point in [0, 1], got {x.dtype}")
+        check_finite(x, "images")
         h, w = x.shape[-2:]
         if h < self.min_size or w < self.min_size:
             raise ValueError(

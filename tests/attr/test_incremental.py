@@ -154,8 +154,8 @@ def test_threshold_one_is_exact_and_smaller_thresholds_shrink_the_work():
 
 @pytest.mark.parametrize(
     "module",
-    ["geometry", "patch", "rules", "local_ops", "plan", "engine", "windows", "scoring", "approximate",
-     "attribute"],
+    ["geometry", "patch", "rules", "local_ops", "plan", "engine", "windows", "scoring",
+     "approximate", "attribute"],
 )  # fmt: skip
 def test_docstring_examples_run(module: str) -> None:
     mod = importlib.import_module(f"attribkit.attr.incremental.{module}")

@@ -81,7 +81,7 @@ def _one_score(z):
         (lambda m: Occlusion(lambda z: m(z)), {}, "not a model"),
         (lambda m: Occlusion(m, incremental=False), {}, "switched off"),
         (lambda m: Occlusion(seeded(DataDependent()).double()), {}, "cannot be traced"),
-        (lambda m: Occlusion(m.train()), {}, "training mode"),
+        (lambda m: Occlusion(m.train(), eval_mode=False), {}, "training mode"),
         (lambda m: Occlusion(m), {"perturbations_per_eval": 1, "target": None}, "score"),
     ],
 )
@@ -98,6 +98,17 @@ def test_falls_back_to_full_passes_with_captum_numbers(zoo, x20, build, call, re
     theirs = CaptumOcclusion(occ.forward_func).attribute(x.clone(), **kwargs)
     assert torch.allclose(ours, theirs, atol=1e-6)
     assert occ.last_method == "full" and reason in occ.last_reason
+
+
+def test_train_mode_model_runs_incrementally_in_eval_mode(zoo, x20):
+    exact = Occlusion(zoo, incremental=False).attribute(x20, (3, 5, 5), strides=5, target=1)
+    zoo.train()
+    snap = snapshot_world(zoo, x20)
+    occ = Occlusion(zoo)
+    ours = occ.attribute(x20, (3, 5, 5), strides=5, target=1)
+    snap.assert_unchanged()
+    assert zoo.training and occ.last_method == "incremental", occ.last_reason
+    assert torch.allclose(ours, exact, rtol=1e-5, atol=1e-7)
 
 
 def test_leaves_the_world_unchanged_and_reports_bad_targets(zoo, x20):

@@ -92,8 +92,9 @@ def test_layer_channels_explains_a_hidden_channel(tiny_net, images):
     with capture(tiny_net, "relu6") as acts:
         tiny_net(images)
     assert torch.equal(out, acts["relu6"].flatten(2).amax(2))
-    assert torch.allclose(LayerChannels(tiny_net, "relu6", reduce="mean")(images),
-                          acts["relu6"].mean(dim=(2, 3)))
+    assert torch.allclose(
+        LayerChannels(tiny_net, "relu6", reduce="mean")(images), acts["relu6"].mean(dim=(2, 3))
+    )
     g = GuidedBackprop(wrapped).attribute(images, target=2)
     assert g.shape == images.shape
     snap.assert_unchanged()
@@ -105,3 +106,58 @@ def test_layer_channels_explains_a_hidden_channel(tiny_net, images):
     with pytest.raises(RuntimeError, match="on purpose"):
         wrapped(images)
     snap.assert_unchanged()
+
+
+def test_grabcut_takes_numpy_maps_and_checks_its_options():
+    img, sal = _square_scene()
+    assert torch.equal(saliency_grabcut(img, sal.numpy()), saliency_grabcut(img, sal))
+    with pytest.raises(ValueError, match="iterations must be a positive integer, got 2.5"):
+        saliency_grabcut(img, sal, iterations=2.5)
+    with pytest.raises(ValueError, match="fg_quantile must be a finite"):
+        saliency_grabcut(img, sal, fg_quantile=float("nan"))
+    with pytest.raises(TypeError, match="NumPy array"):
+        saliency_grabcut(img, sal.tolist())
+
+
+def test_grabcut_leaves_torch_numpy_and_random_generators_alone():
+    img, sal = _square_scene()
+    snap = snapshot_world(nn.Identity(), img)
+    saliency_grabcut(img, sal)
+    snap.assert_unchanged()
+
+
+def test_gradcam_map_refuses_a_layer_without_spatial_dimensions():
+    net = nn.Sequential(
+        nn.Conv2d(3, 2, 3), nn.ReLU(), nn.Flatten(), nn.Linear(8, 4), nn.ReLU(), nn.Linear(4, 2)
+    )
+    x = torch.rand(2, 3, 4, 4)
+    # Captum's class allows it (a per-example value), and so does ours
+    assert LayerGradCam(net, "3").attribute(x, target=0).shape == (2, 1)
+    with pytest.raises(ValueError, match=r"no N×C×H×W output.*\(2, 1\).*convolutional"):
+        gradcam_map(net, x, target=0, layer="3")
+    with pytest.raises(ValueError, match="unsqueeze"):
+        gradcam_map(net, x[0], target=0)
+
+
+def test_guided_gradcam_wants_images_like_its_layer():
+    from attr_nets import TinyNet
+
+    net = TinyNet()
+    with pytest.raises(ValueError, match="unsqueeze") as info:
+        GuidedGradCam(net, "conv2").attribute(torch.rand(3, 8, 8), target=0)
+    assert isinstance(info.value, AssertionError)
+    with pytest.raises(ValueError, match="N×C×H×W"):
+        GuidedGradCam(net, "conv2").attribute(torch.rand(2, 3), target=0)
+
+
+def test_saliency_refuses_list_inputs_as_captum_does():
+    from captum.attr import Saliency as CaptumSaliency
+
+    from attribkit import Saliency
+
+    net = nn.Sequential(nn.Linear(3, 2))
+    with pytest.raises(AssertionError):
+        CaptumSaliency(net).attribute([torch.rand(2, 3)], target=0)
+    with pytest.raises(TypeError, match=r"tuple\(inputs\)") as info:
+        Saliency(net).attribute([torch.rand(2, 3)], target=0)
+    assert isinstance(info.value, AssertionError)

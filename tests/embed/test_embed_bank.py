@@ -1,5 +1,8 @@
 """FeatureBank.nearest: exact chunked k-NN, ties, self-exclusion, faiss identity, save/load."""
 
+import json
+from pathlib import Path
+
 import pytest
 import torch
 from torch import nn
@@ -31,19 +34,21 @@ def test_matches_brute_force_in_any_chunking(metric: str) -> None:
         assert torch.all(nb.distances[:, 1:] >= nb.distances[:, :-1])
 
 
-def test_blocks_never_exceed_chunk_size() -> None:
+def test_blocks_never_exceed_chunk_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    from attribkit.embed import search
+
     gen = torch.Generator().manual_seed(4)
     x, q = torch.randn(100, 8, generator=gen), torch.randn(40, 8, generator=gen)
     bank = FeatureBank(x)
     shapes: list[tuple[int, ...]] = []
-    orig = bank._approx
+    orig = search._approx
 
-    def spy(qc, t, chunk, metric):
-        out = orig(qc, t, chunk, metric)
+    def spy(*args: object) -> torch.Tensor:
+        out = orig(*args)  # type: ignore[arg-type]
         shapes.append(tuple(out.shape))
         return out
 
-    bank._approx = spy  # type: ignore[method-assign]
+    monkeypatch.setattr(search, "_approx", spy)
     nb = bank.nearest(q, 3, metric="euclidean", chunk_size=16)
     assert max(max(s) for s in shapes) <= 16  # never a 40 × 100 (let alone N × N) block
     assert torch.equal(nb.indices, _brute(x, q, 3, "euclidean"))
@@ -173,3 +178,100 @@ def test_exception() -> None:
     if not faiss_available():
         with pytest.raises(ValueError, match="faiss"):
             bank.nearest(torch.rand(1, 3), 2, backend="faiss")
+
+
+def _shards(tmp_path: Path) -> Path:
+    bank = FeatureBank(torch.rand(5, 3), labels=torch.arange(5))
+    return bank.save_shards(tmp_path / "bank")
+
+
+def _index(root: Path, **changes: object) -> None:
+    idx = json.loads((root / "index.json").read_text())
+    idx.update(changes)
+    (root / "index.json").write_text(json.dumps(idx))
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["../outside.safetensors", "../../x.safetensors", "/etc/passwd", "a/../../x.safetensors"],
+)
+def test_load_refuses_shard_names_that_leave_the_folder(tmp_path: Path, name: str) -> None:
+    root = _shards(tmp_path)
+    FeatureBank(torch.rand(5, 3)).save(tmp_path / "outside.safetensors")
+    _index(root, shards=[{"file": name, "rows": 5}])
+    with pytest.raises(ValueError, match="leaves the folder"):
+        FeatureBank.load(root)
+
+
+def test_load_refuses_links_out_of_the_folder(tmp_path: Path) -> None:
+    root = _shards(tmp_path)
+    FeatureBank(torch.rand(5, 3)).save(tmp_path / "outside.safetensors")
+    (root / "link.safetensors").symlink_to(tmp_path / "outside.safetensors")
+    _index(root, shards=[{"file": "link.safetensors", "rows": 5}])
+    with pytest.raises(ValueError, match="link that leads out"):
+        FeatureBank.load(root)
+
+
+@pytest.mark.parametrize(
+    "changes, phrase",
+    [
+        ({"format": "something/1"}, "format tag"),
+        ({"shards": "shard-00000-of-00001.safetensors"}, "'shards' must be a non-empty list"),
+        ({"shards": [{"file": "shard-00000-of-00001.safetensors", "rows": "5"}]}, "each shard"),
+        ({"shards": [{"file": 7, "rows": 5}]}, "non-empty string"),
+        ({"rows": -1}, "'rows' must be a positive integer"),
+        ({"rows": 6}, "the index says 6"),
+        ({"meta": {"layer": 3}}, "map strings to strings"),
+    ],
+)
+def test_load_checks_the_index(tmp_path: Path, changes: dict[str, object], phrase: str) -> None:
+    root = _shards(tmp_path)
+    _index(root, **changes)
+    with pytest.raises((ValueError, TypeError), match=phrase):
+        FeatureBank.load(root)
+
+
+def test_load_refuses_overlapping_shards(tmp_path: Path) -> None:
+    root = _shards(tmp_path)
+    name = "shard-00000-of-00001.safetensors"
+    _index(root, shards=[{"file": name, "rows": 5}, {"file": name, "rows": 5}], rows=10)
+    with pytest.raises(ValueError, match="exactly once"):
+        FeatureBank.load(root)
+
+
+def test_load_says_which_file_is_not_a_bank(tmp_path: Path) -> None:
+    p = tmp_path / "bank.safetensors"
+    p.write_bytes(b"PK\x03\x04 this is a zip, not a bank" * 4)
+    with pytest.raises(ValueError, match=r"bank\.safetensors is not a FeatureBank file"):
+        FeatureBank.load(p)
+    from safetensors.torch import save_file
+
+    save_file({"weights": torch.zeros(2)}, str(p))
+    with pytest.raises(ValueError, match="no 'features' tensor"):
+        FeatureBank.load(p)
+    save_file({"features": torch.zeros(2, 2), "evil": torch.zeros(1)}, str(p))
+    with pytest.raises(ValueError, match="unexpected tensors"):
+        FeatureBank.load(p)
+    save_file({"features": torch.zeros(2, 2)}, str(p), metadata={"attribkit": "[1, 2]"})
+    with pytest.raises(ValueError, match="metadata"):
+        FeatureBank.load(p)
+    with pytest.raises(FileNotFoundError):
+        FeatureBank.load(tmp_path / "missing.safetensors")
+
+
+def test_a_failed_save_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import safetensors.torch
+
+    def disk_full(tensors: object, filename: str, metadata: object = None) -> None:
+        Path(filename).write_bytes(b"half")
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(safetensors.torch, "save_file", disk_full)
+    with pytest.raises(OSError):
+        FeatureBank(torch.rand(4, 2)).save(tmp_path / "bank.safetensors")
+    with pytest.raises(OSError):
+        FeatureBank(torch.rand(4, 2)).save_shards(tmp_path / "shards")
+    leftovers = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert leftovers == []
+    with pytest.raises(ValueError, match="is a folder"):
+        FeatureBank(torch.rand(4, 2)).save(tmp_path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from optvis_tinynets import RaiseOnCall, tiny_net
+from helpers.nets import RaiseOnCall, tiny_net
 
 from attribkit.layers import capture
 from attribkit.optvis import DeepDream, OptimizationState, channel
@@ -26,15 +26,18 @@ def test_dream_amplifies_the_layer() -> None:
     net = tiny_net()
     x = photo()
     snap = snapshot_world(net, x)
-    res = DeepDream(net, "relu1").dream(
-        x, octaves=3, steps_per_octave=6, jitter=3, lr=0.02, show_progress=False
+    res = DeepDream(net, "relu1").run(
+        x, octaves=3, steps=6, jitter=3, lr=0.02, snapshot_steps=[0, 6], show_progress=False
     )
     snap.assert_unchanged()
     assert res.images.shape == x.shape
     assert float(res.images.min()) >= 0 and float(res.images.max()) <= 1
     assert energy(net, res.images, "relu1") > 1.2 * energy(net, x, "relu1")
-    assert [o.shape[-1] for o in res.octave_images] == [12, 17, 24]
-    assert len(res.history) == 3 and all(h.shape == (6, 1) for h in res.history)
+    assert [o.shape[-1] for o in res.extras["octave_images"]] == [12, 17, 24]
+    assert res.extras["octave_sizes"] == [(12, 12), (17, 17), (24, 24)]
+    assert res.history.shape == (18, 1) and res.steps_run == 18
+    # snapshots of each octave, keyed by the step count over all octaves
+    assert sorted(res.snapshots) == [0, 6, 12, 18]
     assert res.filmstrip(0, size=32).shape[0] == 3
 
 
@@ -49,7 +52,7 @@ def test_details_carried_across_octaves() -> None:
             seen.append(state.image.clone())
 
     DeepDream(net, "relu1").dream(
-        x, octaves=2, steps_per_octave=4, jitter=0, lr=0.05, callbacks=[cb], show_progress=False
+        x, octaves=2, steps=4, jitter=0, lr=0.05, callbacks=[cb], show_progress=False
     )
     second_start = seen[1]
     assert not torch.allclose(second_start, x, atol=1e-3), "the first octave's details were lost"
@@ -59,27 +62,24 @@ def test_l1_normalized_step_size() -> None:
     """One step without jitter moves the image by lr × g / mean|g| (before clipping)."""
     net = tiny_net(dtype=torch.float64)
     x = photo(16).double()
-    res = DeepDream(net, "conv1").dream(
-        x, octaves=1, steps_per_octave=1, jitter=0, lr=1e-3, show_progress=False
-    )
+    out = DeepDream(net, "conv1").dream(x, octaves=1, steps=1, jitter=0, lr=1e-3,
+                                        show_progress=False)
     xg = x.clone().requires_grad_(True)
     with capture(net, ["conv1"]) as acts:
         net(xg)
     (0.5 * acts["conv1"].pow(2).sum()).backward()
     assert xg.grad is not None
     expected = (x + 1e-3 * xg.grad / xg.grad.abs().mean()).clamp(0, 1)
-    torch.testing.assert_close(res.images, expected)
+    torch.testing.assert_close(out, expected)
 
 
 def test_guided_by_any_objective() -> None:
     net = tiny_net()
     x = photo()
     obj = channel("relu2", 3)
-    res = DeepDream(net, "relu2").dream(
-        x, octaves=2, steps_per_octave=5, objective=obj, show_progress=False
-    )
+    out = DeepDream(net, "relu2").dream(x, octaves=2, steps=5, objective=obj, show_progress=False)
     with torch.no_grad(), capture(net, ["relu2"]) as acts:
-        net(torch.cat([x, res.images]))
+        net(torch.cat([x, out]))
     a = acts["relu2"][:, 3].mean((1, 2))
     assert float(a[1]) > float(a[0])
 
@@ -90,17 +90,16 @@ def test_world_restored_after_exception_and_interrupt() -> None:
     x = photo()
     snap = snapshot_world(net, x)
     with pytest.raises(RuntimeError, match="boom"):
-        DeepDream(net, "net.relu1").dream(x, octaves=2, steps_per_octave=3, show_progress=False)
+        DeepDream(net, "net.relu1").dream(x, octaves=2, steps=3, show_progress=False)
     snap.assert_unchanged()
 
     def cb(step: int, state: OptimizationState) -> None:
         if step == 2:
             raise KeyboardInterrupt
 
-    res = DeepDream(base, "relu1").dream(
-        x, octaves=3, steps_per_octave=4, callbacks=[cb], show_progress=False
-    )
-    assert res.images.shape == x.shape and len(res.octave_images) == 1
+    res = DeepDream(base, "relu1").run(x, octaves=3, steps=4, callbacks=[cb], show_progress=False)
+    assert res.images.shape == x.shape and len(res.extras["octave_images"]) == 1
+    assert res.interrupted
 
 
 def test_exception() -> None:
@@ -112,8 +111,10 @@ def test_exception() -> None:
         dd.dream(photo()[0], show_progress=False)
     with pytest.raises(ValueError, match="octaves must be a positive integer"):
         dd.dream(photo(), octaves=0, show_progress=False)
-    with pytest.raises(ValueError, match="steps_per_octave"):
-        dd.dream(photo(), steps_per_octave=-1, show_progress=False)
+    with pytest.raises(ValueError, match="steps must be a positive integer"):
+        dd.dream(photo(), steps=-1, show_progress=False)
+    with pytest.raises(TypeError, match="steps_per_octave"):
+        dd.dream(photo(), steps_per_octave=3, show_progress=False)
     with pytest.raises(ValueError, match="octave_scale"):
         dd.dream(photo(), octave_scale=1.0, show_progress=False)
     with pytest.raises(ValueError, match="fewer octaves"):

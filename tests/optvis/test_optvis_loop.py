@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import torch
-from optvis_tinynets import RaiseOnCall, tiny_net
+from helpers.nets import RaiseOnCall, tiny_net
 from torch import nn
 
 from attribkit.layers import count_hooks

@@ -6,7 +6,7 @@ from collections import OrderedDict
 
 import pytest
 import torch
-from optvis_tinynets import tiny_net
+from helpers.nets import tiny_net
 from torch import nn
 
 from attribkit.optvis import LucentParam, channel, from_lucent, optimize

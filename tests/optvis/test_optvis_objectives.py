@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from optvis_tinynets import tiny_net
+from helpers.nets import tiny_net
 
 from attribkit.layers import capture
 from attribkit.optvis import (

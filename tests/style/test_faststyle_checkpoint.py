@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import json
 import pickle
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import torch
+from helpers.tiny import one_thread  # noqa: F401 (a fixture, used through pytestmark)
 
 from attribkit.style import MultiStyleNet, TransformerNet, load_style_model, save_style_model
 from attribkit.style.checkpoint import read_style_metadata
 
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    # tiny tensors: extra threads only add synchronization (badly so on a busy machine)
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _net() -> MultiStyleNet:
@@ -90,7 +83,7 @@ def test_exception_foreign_pickle_never_executed(tmp_path: Path) -> None:
 
     meta["sha256"] = hashlib.sha256((tmp_path / "m.safetensors").read_bytes()).hexdigest()
     (tmp_path / "m.json").write_text(json.dumps(meta))
-    with pytest.raises(ValueError, match="not a readable safetensors"):
+    with pytest.raises(ValueError, match="is not the tensor file of an attribkit style model"):
         load_style_model(tmp_path / "m")
     assert not marker.exists()
 
@@ -127,3 +120,40 @@ def test_exception_missing(tmp_path: Path) -> None:
         load_style_model(tmp_path / "nothing")
     with pytest.raises(TypeError, match="TransformerNet or MultiStyleNet"):
         save_style_model(torch.nn.Linear(2, 2), tmp_path / "x")
+
+
+def test_exception_huge_architecture_refused_before_any_tensor(tmp_path: Path) -> None:
+    save_style_model(_net(), tmp_path / "m")
+    j = tmp_path / "m.json"
+    meta = json.loads(j.read_text())
+    # a sidecar asking for billions of parameters: within the field limits it is built on the
+    # meta device and compared with the tensor file's header; beyond them it is refused at once
+    j.write_text(json.dumps({**meta, "arch": {**meta["arch"], "width": 1024, "n_residual": 64}}))
+    with pytest.raises(ValueError, match="does not hold the MultiStyleNet"):
+        load_style_model(tmp_path / "m")
+    j.write_text(json.dumps({**meta, "arch": {**meta["arch"], "n_styles": 4096}}))
+    with pytest.raises(ValueError, match="2 style names for 4096 styles"):
+        load_style_model(tmp_path / "m")
+    j.write_text(json.dumps({**meta, "arch": {**meta["arch"], "n_residual": 10**6}}))
+    with pytest.raises(ValueError, match=r"bad architecture field n_residual=1000000"):
+        load_style_model(tmp_path / "m")
+    j.write_text(json.dumps({**meta, "arch": {**meta["arch"], "width": True}}))
+    with pytest.raises(ValueError, match="bad architecture field width"):
+        load_style_model(tmp_path / "m")
+
+
+def test_exception_not_a_safetensors_file_says_which_and_what(tmp_path: Path) -> None:
+    save_style_model(_net(), tmp_path / "m")
+    st = tmp_path / "m.safetensors"
+    st.write_bytes(b"\xff" * 64)
+    with pytest.raises(ValueError, match=r"m\.safetensors is not the tensor file of an attribkit"):
+        load_style_model(tmp_path / "m")
+    st.write_bytes(b"")
+    with pytest.raises(ValueError, match="holds only 0 bytes"):
+        load_style_model(tmp_path / "m")
+
+
+def test_exception_extra_metadata_cannot_replace_the_format(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="format's own keys"):
+        save_style_model(_net(), tmp_path / "m", extra={"format": "x"})
+    assert not any(tmp_path.iterdir())

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import torch
+from helpers.tiny import one_thread  # noqa: F401 (a fixture, used through pytestmark)
 
 from attribkit.data import sample_image
 from attribkit.style import load_shipped_model, stylize
 from attribkit.style.checkpoint import read_style_metadata, shipped_model_path
-from attribkit.style.losses import PerceptualLoss, gram_matrix
-from attribkit.style.train import _default_layers, style_loss_of, training_styles
+from attribkit.style.losses import PerceptualLoss
+from attribkit.style.train import default_layers, training_styles
 from attribkit.testing import snapshot_world
 
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    # tiny tensors: extra threads only add synchronization (badly so on a busy machine)
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_shipped_model_loads_offline() -> None:
@@ -49,17 +41,17 @@ def test_mixing_lies_between_pure_styles() -> None:
     specs = training_styles(meta)
     a, b = "starry_night", "scream"
     bb = efficientnet_lite0()
-    c_layers, s_layers = _default_layers(bb, None, None)
-    loss = PerceptualLoss(bb, c_layers, s_layers)
-    grams = {}
+    _, s_layers = default_layers(bb, [], None)
+    losses = {}
     for name in (a, b):
-        feats = loss.features(specs[name].load(), s_layers)
-        grams[name] = {k: gram_matrix(feats[k]) for k in s_layers}
+        losses[name] = PerceptualLoss(bb, [], s_layers)
+        losses[name].set_style(specs[name].load())
     x = sample_image("chelsea", size=96)  # held out from training
     ws = [1.0, 0.5, 0.0]
     outs = torch.cat([stylize(net, x, {a: w, b: 1 - w}) for w in ws])  # type: ignore[misc]
-    to_a = style_loss_of(loss, outs, grams[a])
-    to_b = style_loss_of(loss, outs, grams[b])
+    with torch.no_grad():
+        to_a = losses[a](outs).style
+        to_b = losses[b](outs).style
     # the mix is further from A than pure A, and closer to A than pure B; the same for B
     assert to_a[0] < to_a[1] < to_a[2], to_a
     assert to_b[0] > to_b[1] > to_b[2], to_b

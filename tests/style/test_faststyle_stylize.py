@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import torch
+from helpers.tiny import one_thread  # noqa: F401 (a fixture, used through pytestmark)
 
 from attribkit.style import (
     ConditionalInstanceNorm2d,
@@ -15,17 +15,10 @@ from attribkit.style import (
     parse_style_args,
     stylize,
 )
-from attribkit.style.stylize import _rgb_to_yiq
+from attribkit.style.color import rgb_to_yiq
 from attribkit.testing import snapshot_world
 
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    # tiny tensors: extra threads only add synchronization (badly so on a busy machine)
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _net() -> MultiStyleNet:
@@ -78,7 +71,7 @@ def test_preserve_color_keeps_chrominance() -> None:
     y = stylize(net, x, 2, preserve_color=True)
     plain = stylize(net, x, 2)
     assert isinstance(y, torch.Tensor) and isinstance(plain, torch.Tensor)
-    yiq, xiq, piq = _rgb_to_yiq(y), _rgb_to_yiq(x), _rgb_to_yiq(plain)
+    yiq, xiq, piq = rgb_to_yiq(y), rgb_to_yiq(x), rgb_to_yiq(plain)
     # luminance from the stylized image, colour from the content (up to clamping to [0, 1])
     inside = ((y > 0.001) & (y < 0.999)).all(1)
     assert inside.float().mean() > 0.9

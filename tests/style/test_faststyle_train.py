@@ -2,36 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import torch
+from helpers.tiny import one_thread, style_backbone, tiny_training  # noqa: F401 (fixture)
 from torch import nn
 
 from attribkit.style import MultiStyleNet, StyleSpec, load_style_model, train_style
 from attribkit.style.checkpoint import read_style_metadata
 from attribkit.testing import snapshot_world
 
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    # tiny tensors: extra threads only add synchronization (badly so on a busy machine)
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-def _backbone() -> nn.Module:
-    with torch.random.fork_rng():
-        torch.manual_seed(0)
-        return nn.Sequential(
-            nn.Conv2d(3, 6, 3, padding=1),
-            nn.ReLU(),
-            nn.Conv2d(6, 8, 3, stride=2, padding=1),
-            nn.ReLU(),
-        )
+_backbone = style_backbone
 
 
 def _data() -> tuple[dict[str, torch.Tensor], list[torch.Tensor]]:
@@ -50,20 +35,7 @@ def _data() -> tuple[dict[str, torch.Tensor], list[torch.Tensor]]:
 
 def _train(**kw: object) -> object:
     styles, content = _data()
-    args: dict[str, object] = dict(
-        backbone=_backbone(),
-        content_layers=["1"],
-        style_layers=["1", "3"],
-        steps=4,
-        batch_size=2,
-        crop=16,
-        width=4,
-        n_residual=1,
-        show_progress=False,
-        holdout=(),
-        lr=1e-2,
-        pad=0,
-    )
+    args = tiny_training(steps=4, batch_size=2, lr=1e-2)
     args.update(kw)
     return train_style(styles, content, **args)  # type: ignore[arg-type]
 
@@ -124,18 +96,7 @@ def test_samples_and_style_spec(tmp_path: Path) -> None:
     r = train_style(
         [spec, StyleSpec(styles["red"], size=None)],
         content,
-        backbone=_backbone(),
-        content_layers=["1"],
-        style_layers=["3"],
-        steps=2,
-        batch_size=2,
-        crop=16,
-        width=4,
-        n_residual=1,
-        show_progress=False,
-        holdout=(),
-        out_dir=tmp_path,
-        sample_every=2,
+        **tiny_training(style_layers=["3"], batch_size=2, out_dir=tmp_path, sample_every=2),  # type: ignore[arg-type]
     )
     assert (tmp_path / "samples" / "step000002.png").is_file()
     assert r.model.style_names == ["style0", "style1"]  # type: ignore[attr-defined]
@@ -160,19 +121,9 @@ def test_content_folder(tmp_path: Path) -> None:
     for i in range(2):
         save_image(torch.rand(3, 30, 34), tmp_path / f"img{i}.png")
     styles, _ = _data()
-    r = train_style(
-        styles,
-        tmp_path,
-        backbone=_backbone(),
-        content_layers=["1"],
-        style_layers=["3"],
-        steps=2,
-        batch_size=2,
-        crop=16,
-        width=4,
-        n_residual=1,
-        show_progress=False,
-    )
+    args = tiny_training(style_layers=["3"], batch_size=2)
+    del args["holdout"], args["pad"]
+    r = train_style(styles, tmp_path, **args)  # type: ignore[arg-type]
     assert r.steps == 2
 
 
@@ -195,21 +146,14 @@ def test_exception(tmp_path: Path) -> None:
         train_style(
             {"other": styles["red"]},
             content,
-            backbone=_backbone(),
-            content_layers=["1"],
-            style_layers=["3"],
-            out_dir=tmp_path / "r",
-            crop=16,
-            width=4,
-            n_residual=1,
-            show_progress=False,
+            **tiny_training(style_layers=["3"], out_dir=tmp_path / "r"),  # type: ignore[arg-type]
         )
 
 
 def test_vgg_named_backbone_uses_johnson_layers() -> None:
     from collections import OrderedDict
 
-    from attribkit.style.train import VGG_CONTENT_LAYERS, VGG_STYLE_LAYERS, _default_layers
+    from attribkit.style.train import VGG_CONTENT_LAYERS, VGG_STYLE_LAYERS, default_layers
 
     # a tiny network with VGG's layer names (real VGG16 is too slow to build in a unit test)
     layers: OrderedDict[str, nn.Module] = OrderedDict()
@@ -219,21 +163,15 @@ def test_vgg_named_backbone_uses_johnson_layers() -> None:
         layers[f"relu{name}"] = nn.ReLU()
         c = 4
     bb = nn.Sequential(layers)
-    assert _default_layers(bb, None, None) == (list(VGG_CONTENT_LAYERS), list(VGG_STYLE_LAYERS))
+    assert default_layers(bb, None, None) == (list(VGG_CONTENT_LAYERS), list(VGG_STYLE_LAYERS))
     styles, content = _data()
     seen: list[float] = []
+    args = tiny_training(backbone=bb, steps=1, pad=4)
+    del args["content_layers"], args["style_layers"]  # the VGG names give the defaults
     r = train_style(
         styles,
         content,
-        backbone=bb,
-        steps=1,
-        batch_size=1,
-        crop=16,
-        width=4,
-        n_residual=1,
-        show_progress=False,
-        holdout=(),
-        pad=4,
         callbacks=[lambda _s, rec: seen.append(rec["style"])],
+        **args,  # type: ignore[arg-type]
     )
     assert r.steps == 1 and seen and seen[0] > 0

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import torch
+from helpers.tiny import one_thread  # noqa: F401 (a fixture, used through pytestmark)
 
 from attribkit.style import ConditionalInstanceNorm2d, MultiStyleNet, TransformerNet, style_weights
 
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    # tiny tensors: extra threads only add synchronization (badly so on a busy machine)
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _net(n_styles: int = 3, names: list[str] | None = None) -> MultiStyleNet:

@@ -1,3 +1,8 @@
+"""Efros–Leung and image quilting: copies of the sample, exact continuation of a periodic
+sample, seeded and local randomness, bounded loops, bad input."""
+
+from __future__ import annotations
+
 import pytest
 import torch
 
@@ -51,7 +56,16 @@ def test_global_rng_untouched():
     state = torch.random.get_rng_state()
     efros_leung(_sample(1), 10, window=5, seed=0, show_progress=False)
     image_quilting(_sample(1), 20, block=6, seed=0)
+    # seed=None draws fresh entropy for a local generator, not from the global one
+    efros_leung(_sample(1), 10, window=5, seed=None, show_progress=False)
+    image_quilting(_sample(1), 20, block=6, seed=None)
     assert torch.equal(state, torch.random.get_rng_state())
+
+
+def test_tiny_max_error_still_terminates():
+    """A threshold far below every match grows until pixels are accepted: the loop ends."""
+    out = efros_leung(_sample(1), 9, window=5, max_error=1e-12, seed=0, show_progress=False)
+    assert out.shape == (1, 1, 9, 9) and bool(torch.isin(out, _sample(1)).all())
 
 
 def test_exceptions():
@@ -68,6 +82,10 @@ def test_exceptions():
         efros_leung(sample, (0, 3), window=5, show_progress=False)
     with pytest.raises(TypeError):
         efros_leung(sample.numpy(), 12, window=5, show_progress=False)  # type: ignore[arg-type]
+    for name in ("max_error", "epsilon", "sigma"):
+        for bad in (float("nan"), float("inf")):
+            with pytest.raises(ValueError, match=f"{name} must be a finite number"):
+                efros_leung(sample, 12, window=5, show_progress=False, **{name: bad})
 
 
 def test_quilting_copies_sample_values_and_is_deterministic():

@@ -1,6 +1,11 @@
+"""Gram, feature and total-variation losses: closed forms, normalization, gradients, module
+forms, the perceptual loss and its objective, bad input."""
+
+from __future__ import annotations
+
 import pytest
 import torch
-from torch import nn
+from helpers.nets import feature_net, image
 
 from attribkit.style import (
     FeatureLoss,
@@ -73,6 +78,8 @@ def test_gram_loss_blends_several_targets():
     assert torch.allclose(blended[0], 0.75 * gram_matrix(a)[0] + 0.25 * gram_matrix(b)[0])
     with pytest.raises(ValueError, match="non-negative"):
         GramLoss(torch.cat([a, b]), weights=[1, -1])
+    with pytest.raises(ValueError, match="finite"):
+        GramLoss(torch.cat([a, b]), weights=[1, float("nan")])
 
 
 def test_exceptions():
@@ -86,16 +93,9 @@ def test_exceptions():
         total_variation(torch.rand(1, 3, 4, 4), beta=0)
 
 
-def _tiny_backbone() -> nn.Module:
-    torch.manual_seed(0)
-    return nn.Sequential(
-        nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 8, 3, stride=2, padding=1), nn.ReLU()
-    )
-
-
 def test_perceptual_loss_decreases_under_adam_and_leaves_model_alone():
-    net = _tiny_backbone().train()
-    content, style = torch.rand(1, 3, 16, 16), torch.rand(1, 3, 16, 16)
+    net = feature_net().train()
+    content, style = image(0), image(1)
     snap = snapshot_world(net, content, style)
     loss = PerceptualLoss(net, ["3"], ["1", "3"], style_weight=10.0, tv_weight=1.0, pad=4)
     loss.set_content(content)
@@ -113,16 +113,56 @@ def test_perceptual_loss_decreases_under_adam_and_leaves_model_alone():
     snap.assert_unchanged()
 
 
-def test_perceptual_loss_errors_and_state_after_exception():
-    net = _tiny_backbone()
+def test_perceptual_loss_errors_and_state_after_exception() -> None:
+    """The failing calls leave the model and the global generators alone (the inputs are made
+    before the snapshot with a local generator; the loss itself draws nothing)."""
+    net = feature_net()
     with pytest.raises(ValueError, match="does not exist"):
         PerceptualLoss(net, ["9"], ["1"])
+    with pytest.raises(TypeError, match="sequence of layers"):
+        PerceptualLoss(net, "3", ["1"])
+    with pytest.raises(ValueError, match="finite"):
+        PerceptualLoss(net, ["3"], ["1"], style_weight=float("nan"))
+    with pytest.raises(ValueError, match="non-negative"):
+        PerceptualLoss(net, ["3"], ["1"], layer_weights={"1": -1.0})
+    with pytest.raises(ValueError, match="finite"):
+        PerceptualLoss(net, ["3"], ["1"], layer_weights={"1": float("nan")})
     loss = PerceptualLoss(net, ["3"], ["1"], pad=0)
+    grey, rgb, rgb2 = image(0, 8, channels=1), image(1, 8), image(2, 8)
     with pytest.raises(RuntimeError, match="set_content"):
-        loss(torch.rand(1, 3, 8, 8))
-    snap = snapshot_world(net)
+        loss(rgb)
+    snap = snapshot_world(net, grey, rgb, rgb2)
     with pytest.raises(ValueError, match="3 channels"):
-        loss.set_content(torch.rand(1, 1, 8, 8))
-    snap.assert_unchanged()
+        loss.set_content(grey)
     with pytest.raises(ValueError, match="2 style images"):
-        loss.set_style([torch.rand(1, 3, 8, 8), torch.rand(1, 3, 8, 8)], weights=[1.0])
+        loss.set_style([rgb, rgb2], weights=[1.0])
+    with pytest.raises(ValueError, match="scale"):
+        loss.set_style(rgb, scale=float("inf"))
+    snap.assert_unchanged()
+
+
+def test_objective_is_minus_the_loss() -> None:
+    from attribkit.optvis import ObjectiveContext
+
+    net = feature_net()
+    loss = PerceptualLoss(net, ["3"], ["1", "3"], pad=0, tv_weight=1.0)
+    loss.set_content(image(0))
+    loss.set_style(image(1))
+    x = image(2)
+    acts = loss.features(x, loss.layers)
+    value = loss.objective()(ObjectiveContext(x, x, acts))
+    torch.testing.assert_close(value, -loss(x).total)
+
+
+def test_gradients_flow_through_features_of_a_batchnorm_backbone() -> None:
+    """Fast-style training backpropagates through ``features``: leaving ``frozen`` must not
+    bump the version of the BatchNorm buffers that the eval-mode graph saved."""
+    from helpers.nets import bn_net
+
+    net = bn_net().train()
+    snap = snapshot_world(net)
+    loss = PerceptualLoss(net, ["relu2"], ["relu1"], pad=0)
+    x = image(0).requires_grad_(True)
+    loss.features(x, ["relu2"])["relu2"].sum().backward()
+    assert x.grad is not None and bool(x.grad.abs().sum() > 0)
+    snap.assert_unchanged()

@@ -1,5 +1,11 @@
+"""Gram texture synthesis: optimizers lower the Gram loss, grey stays grey, the phase shift
+moves both pixel phases, an identity layer reaches its target, bad input is refused."""
+
+from __future__ import annotations
+
 import pytest
 import torch
+from helpers.nets import feature_net, image
 from torch import nn
 
 from attribkit.style import TextureSynthesis, gram_matrix, is_grayscale, texture_layer_sweep
@@ -7,16 +13,11 @@ from attribkit.testing import snapshot_world
 
 
 def _net() -> nn.Module:
-    with torch.random.fork_rng():
-        torch.manual_seed(0)
-        return nn.Sequential(
-            nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 8, 3, stride=2), nn.ReLU()
-        )
+    return feature_net()
 
 
 def _tex(channels: int = 3, size: int = 16, seed: int = 0) -> torch.Tensor:
-    g = torch.Generator().manual_seed(seed)
-    return torch.rand(1, channels, size, size, generator=g)
+    return image(seed, size, channels=channels)
 
 
 @pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
@@ -26,13 +27,11 @@ def test_optimizers_reduce_the_gram_loss_and_world_unchanged(optimizer):
     snap = snapshot_world(net, tex)
     ts = TextureSynthesis(net, ["1", "3"], pad=2)
     lr = 0.05 if optimizer == "adam" else None
-    out = ts.synthesize(tex, (12, 20), steps=15, optimizer=optimizer, lr=lr,
-                        show_progress=False, seed=0)
+    r = ts.run(tex, (12, 20), steps=15, optimizer=optimizer, lr=lr, show_progress=False)
     snap.assert_unchanged()
-    assert out.shape == (1, 3, 12, 20)  # output size independent of the source's
-    r = ts.last_result
-    assert r is not None
-    assert float(r.history[-1, 0]) < 0.5 * float(r.history[0, 0])
+    assert r.images.shape == (1, 3, 12, 20)  # output size independent of the source's
+    assert -float(r.history[-1, 0]) < -0.5 * float(r.history[0, 0])  # the loss halves
+    assert r.extras["style_loss"].shape == (1,)
 
 
 def test_world_unchanged_after_exception():
@@ -103,3 +102,7 @@ def test_layer_sweep_and_exceptions():
         ts.synthesize(_tex(), 2, show_progress=False)
     with pytest.raises(ValueError, match="size"):
         ts.synthesize(_tex(), (0, 4), show_progress=False)
+    with pytest.raises(TypeError, match="sequence of layers"):
+        TextureSynthesis(net, "1")
+    with pytest.raises(ValueError, match="finite"):
+        ts.synthesize(_tex(), tv_weight=float("nan"), show_progress=False)

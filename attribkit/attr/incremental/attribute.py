@@ -16,6 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from attribkit._checks import TargetError
 from attribkit.attr.incremental.approximate import Approximation, drill_down
 from attribkit.attr.incremental.plan import NotIncremental
 from attribkit.attr.incremental.scoring import (
@@ -191,6 +192,8 @@ def try_incremental_occlusion(
             maps.append(grid.fold(drops))
     except NotIncremental as why:
         return OcclusionOutcome("full", str(why))
+    except TargetError:  # the caller's check of the target on the model's first output
+        raise
     except Exception as err:  # noqa: BLE001 - Captum's path reproduces genuine errors
         return OcclusionOutcome(
             "full", f"the incremental path failed ({type(err).__name__}: {err})"

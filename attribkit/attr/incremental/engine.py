@@ -21,12 +21,21 @@ from attribkit.attr.incremental.geometry import Boxes, Limits
 from attribkit.attr.incremental.local_ops import is_in_place, rule_for
 from attribkit.attr.incremental.plan import NotIncremental, Plan, assemble, fetch_attr, run_node
 from attribkit.attr.incremental.rules import Rule
+from attribkit.models.normalize import Normalize
 
 __all__ = ["IncrementalModel"]
 
 #: tensor attributes that do not depend on the batch
 _FIXED_ATTRS = {"dtype", "device", "ndim", "is_cuda", "layout", "is_floating_point"}
 _META_METHODS = {"size", "dim", "ndimension"}
+
+
+class _Tracer(fx.Tracer):
+    """``torch.fx``'s tracer keeping attribkit's input normalization as one call (its input
+    shape check cannot be traced; the local rule treats it as a per-channel operation)."""
+
+    def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
+        return isinstance(m, Normalize) or super().is_leaf_module(m, module_qualified_name)
 
 
 class IncrementalModel:
@@ -72,7 +81,9 @@ class IncrementalModel:
         if training:
             raise NotIncremental(f"{training[0]} is in training mode")
         try:
-            self.graph_module = fx.symbolic_trace(model)
+            tracer = _Tracer()
+            graph = tracer.trace(model)
+            self.graph_module = fx.GraphModule(tracer.root, graph, type(model).__name__)
         except Exception as err:  # noqa: BLE001 - any tracing failure means "not traceable"
             raise NotIncremental(
                 f"the model cannot be traced ({type(err).__name__}: {err})"

@@ -2,7 +2,8 @@
 
 :func:`rule_for` maps a traced node to its rule (:mod:`~attribkit.attr.incremental.rules`):
 convolutions (any stride, dilation, groups, ``padding='same'``), max / average / evenly
-divisible adaptive pooling, constant padding, eval-mode batch norm, pointwise activations,
+divisible adaptive pooling, constant padding, eval-mode batch norm, attribkit's input
+normalization, pointwise activations,
 arithmetic with constants, and sums, products and channel concatenation of changed maps.
 Everything else (global pooling into a vector, flattening, linear layers, attention,
 interpolation, ...) has no rule: the engine runs it whole on the patched tensors.
@@ -30,6 +31,7 @@ from attribkit.attr.incremental.rules import (
     SlidingRule,
     UnionRule,
 )
+from attribkit.models.normalize import Normalize
 
 __all__ = ["is_in_place", "rule_for"]
 
@@ -273,6 +275,8 @@ def _module_rule(node: fx.Node, m: nn.Module, shapes: dict[fx.Node, torch.Size])
         return None if m.training else PassRule(src)
     if kind is nn.Identity:
         return PassRule(src)
+    if isinstance(m, Normalize):  # a per-channel affine map, kept whole by the tracer
+        return PointwiseRule(src, 0, m)
     if kind in _UNARY_MODULES:
         call, in_place = _UNARY_MODULES[kind](m)
         return PointwiseRule(src, 0, call, in_place)

@@ -19,8 +19,10 @@ boxes all have the same size), so where a whole run would take longer than
 ``ATTRIBKIT_BENCH_BUDGET`` seconds (default 60) a loop is timed over its first batches and
 extrapolated (marked ``*``); the first round always runs the default call whole (its map is the
 exact reference); ``ATTRIBKIT_BENCH_BUDGET=inf`` runs everything whole.
-``ATTRIBKIT_BENCH_MODELS`` (comma-separated) and ``ATTRIBKIT_BENCH_ROUNDS`` (default 2) narrow
-a quick run; ``ATTRIBKIT_BENCH_THREADS`` sets torch's CPU threads (default: torch's). Each
+``ATTRIBKIT_BENCH_MODELS`` (comma-separated; any torchvision classifier name, e.g.
+``mobilenet_v2``), ``ATTRIBKIT_BENCH_CONFIGS`` (``window/stride`` pairs, default
+``16/8,8/4``) and ``ATTRIBKIT_BENCH_ROUNDS`` (default 2) narrow a quick run;
+``ATTRIBKIT_BENCH_THREADS`` sets torch's CPU threads (default: torch's). Each
 test also records the exact map's error (sampled window positions against full forward
 passes, next to the float32 noise between two full-pass memory formats), the approximate map's
 agreement with the exact one (correlation, top-10% overlap), the cached activations of one
@@ -56,7 +58,12 @@ ROUNDS = int(os.environ.get("ATTRIBKIT_BENCH_ROUNDS", "2"))
 if "ATTRIBKIT_BENCH_THREADS" in os.environ:  # e.g. 1 on a machine shared with others
     torch.set_num_threads(int(os.environ["ATTRIBKIT_BENCH_THREADS"]))
 BUDGET = float(os.environ.get("ATTRIBKIT_BENCH_BUDGET", "60"))
-CONFIGS = [(16, 8), (8, 4)]
+CONFIGS = [
+    (int(k), int(s))
+    for k, s in (
+        c.split("/") for c in os.environ.get("ATTRIBKIT_BENCH_CONFIGS", "16/8,8/4").split(",")
+    )
+]
 MODELS = os.environ.get(
     "ATTRIBKIT_BENCH_MODELS", "efficientnet_lite0,resnet18,resnet50,vgg16"
 ).split(",")

@@ -7,7 +7,11 @@ accepting every argument Captum's does (and giving the same numbers for the same
 
 :meth:`Occlusion.attribute` is in two parts: the arguments are checked and normalized first
 (windows, strides, baselines, the batch size), then :meth:`Occlusion.evaluate` runs the
-perturbed batches. Another way of evaluating them plugs in there.
+perturbed batches. Incremental inference (:mod:`attribkit.attr.incremental`, Krypton) plugs in
+there: where the model is a traceable eval-mode network taking one image batch, only what each
+window changes is recomputed from the unoccluded image's cached activations (the same map to
+float32 round-off); elsewhere Captum's batched full passes run, and ``last_method`` /
+``last_reason`` say which path ran and why.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from torch import nn
 
 from attribkit._checks import TargetError, TypeAssertionError, ValueAssertionError
 from attribkit.attr._base import CheckedAttribution, checked_attribute, model_of
+from attribkit.attr.incremental import Approximation, try_incremental_occlusion
 from attribkit.layers.state import preserve_state
 
 __all__ = ["Occlusion", "count_occlusions"]
@@ -186,6 +191,9 @@ class Occlusion(CheckedAttribution, _CaptumOcclusion):
         channels_last: feed perturbed 4-D image batches to the model in channels-last memory
             format (the model itself is untouched). ``None``: on the CPU only.
         eval_mode: see :class:`~attribkit.attr.CheckedAttribution`.
+        incremental: recompute only what each window changes (Krypton's incremental
+            inference, :mod:`attribkit.attr.incremental`) where the model allows it; ``False``
+            always runs Captum's batched full passes.
 
     Examples:
         >>> import torch
@@ -205,6 +213,7 @@ class Occlusion(CheckedAttribution, _CaptumOcclusion):
         channels_last: bool | None = None,
         *,
         eval_mode: bool = True,
+        incremental: bool = True,
     ) -> None:
         super().__init__(forward_func, eval_mode=eval_mode)
         if isinstance(memory_budget, bool) or not isinstance(memory_budget, int):
@@ -215,10 +224,17 @@ class Occlusion(CheckedAttribution, _CaptumOcclusion):
             isinstance(max_batch, bool) or not isinstance(max_batch, int) or max_batch <= 0
         ):
             raise ValueError(f"max_batch must be a positive int or None, got {max_batch!r}")
+        if not isinstance(incremental, bool):
+            raise TypeError(f"incremental must be True or False, got {incremental!r}")
         self.memory_budget = memory_budget
         self.max_batch = max_batch
         self.channels_last = channels_last
+        self.incremental = incremental
         self.model = model_of(self)
+        #: which path the last call ran: "incremental", "approximate" or "full"
+        self.last_method: str | None = None
+        #: why the last call ran full passes (``None`` when it did not)
+        self.last_reason: str | None = None
         #: the ``perturbations_per_eval`` used by the last call
         self.last_perturbations_per_eval: int | None = None
 
@@ -292,6 +308,7 @@ class Occlusion(CheckedAttribution, _CaptumOcclusion):
         perturbations_per_eval: int | None = None,
         show_progress: bool = False,
         probability: bool = False,
+        approximate: bool | Approximation = False,
     ) -> TensorOrTupleOfTensorsGeneric:
         """Occlusion attributions, shaped like ``inputs``.
 
@@ -311,17 +328,19 @@ class Occlusion(CheckedAttribution, _CaptumOcclusion):
             show_progress: as Captum.
             probability: score the softmax probability instead of the raw output, so that the
                 map shows the drop in the target's probability (the lecture's figure).
+            approximate: ``True`` or an :class:`~attribkit.attr.incremental.Approximation`:
+                Krypton's adaptive drill-down and projective-field thresholding (faster, not
+                exact). Needs the incremental path; without it the exact full passes run.
         """
         tensors = inputs if isinstance(inputs, tuple) else (inputs,)
         windows = _windows(tensors, sliding_window_shapes)
         steps = _strides(tensors, windows, strides)
+        if not isinstance(approximate, (bool, Approximation)):
+            raise TypeAssertionError(
+                f"approximate must be a bool or an Approximation, got {approximate!r}"
+            )
         if isinstance(baselines, str):
             baselines = self._mean_baselines(tensors, baselines, isinstance(inputs, tuple))
-        if perturbations_per_eval is None:
-            perturbations_per_eval = self.choose_perturbations_per_eval(
-                tensors, windows, steps, additional_forward_args
-            )
-        self.last_perturbations_per_eval = perturbations_per_eval
         return self.evaluate(
             inputs,
             windows,
@@ -332,6 +351,7 @@ class Occlusion(CheckedAttribution, _CaptumOcclusion):
             perturbations_per_eval,
             show_progress,
             probability,
+            approximate,
         )
 
     @staticmethod
@@ -364,17 +384,37 @@ class Occlusion(CheckedAttribution, _CaptumOcclusion):
         baselines: Any,
         target: TargetType,
         additional_forward_args: Any,
-        perturbations_per_eval: int,
+        perturbations_per_eval: int | None,
         show_progress: bool,
         probability: bool,
+        approximate: bool | Approximation = False,
     ) -> TensorOrTupleOfTensorsGeneric:
         """Evaluate the occluded batches for checked, normalized arguments (one window and one
         tuple of steps per input) and return the attributions.
 
-        This runs Captum's own evaluation, feeding the model channels-last batches on the CPU
-        and softmax probabilities when ``probability``.
+        Incremental inference runs first where the model allows it (see
+        :func:`~attribkit.attr.incremental.try_incremental_occlusion`); it picks its own batch
+        size when ``perturbations_per_eval`` is ``None``. Otherwise this runs Captum's own
+        evaluation, with ``perturbations_per_eval`` from
+        :meth:`choose_perturbations_per_eval` when ``None``, feeding the model channels-last
+        batches on the CPU and softmax probabilities when ``probability``.
         """
         tensors = inputs if isinstance(inputs, tuple) else (inputs,)
+        forward: Any = getattr(self, "forward_func")  # noqa: B009 - typed Any on purpose
+        fast = try_incremental_occlusion(
+            forward, inputs, windows, strides, baselines, target, additional_forward_args,
+            perturbations_per_eval, probability, approximate, show_progress,
+            enabled=self.incremental, memory_budget=self.memory_budget, max_batch=self.max_batch,
+        )  # fmt: skip
+        self.last_method, self.last_reason = fast.method, fast.reason
+        if fast.attributions is not None:
+            self.last_perturbations_per_eval = fast.batch_size
+            return fast.attributions  # type: ignore[no-any-return]
+        if perturbations_per_eval is None:
+            perturbations_per_eval = self.choose_perturbations_per_eval(
+                tensors, windows, strides, additional_forward_args
+            )
+        self.last_perturbations_per_eval = perturbations_per_eval
         original: Any = getattr(self, "forward_func")  # noqa: B009 - typed Any on purpose
         channels_last = (
             self.channels_last

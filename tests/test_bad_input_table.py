@@ -31,18 +31,6 @@ EXEMPT: dict[str, str] = {
          "run_demo", "DemoContext", "SECTIONS", "section_keys"],
         "attribkit.cli / attribkit.demo: being rewritten",
     ),  # fmt: skip
-    **dict.fromkeys(
-        ["Agreement", "Approximation", "Boxes", "IncrementalModel", "Limits", "NotIncremental",
-         "OcclusionOutcome", "Plan", "Reference", "WindowGrid", "WindowScorer", "drill_down",
-         "map_agreement", "try_incremental_occlusion"],
-        "attribkit.attr.incremental*: branch occl (its rows name attr.incremental.*)",
-    ),  # fmt: skip
-    **dict.fromkeys(
-        ["AdaIN", "AdaINDecoder", "AdaINStyleNet", "AdaINLoss", "adain", "feature_stats",
-         "mean_std_loss", "FeatureStats", "train_arbitrary"],
-        "arbitrary style (AdaIN*, train_arbitrary): being wired in; rows wait in "
-        "tests/style/test_adain_bad_input.py until the names are exported",
-    ),  # fmt: skip
 }
 
 

@@ -9,7 +9,6 @@ the held-out style losses and timings.
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import torch
 
 from attribkit.data import sample_image
 from attribkit.io import save_image
+from attribkit.recipes.script import example_parser, save_small
 from attribkit.style import load_shipped_model, stylize
 from attribkit.style.checkpoint import read_style_metadata, shipped_model_path
 from attribkit.style.train import evaluate_style, training_styles
@@ -24,19 +24,6 @@ from attribkit.viz import label, make_grid
 
 HELD_OUT = ("chelsea", "coffee")  # never seen in training
 TRAIN_PHOTOS = ("grace_hopper", "china")
-
-
-def save_small(image: torch.Tensor, path: Path, max_side: int = 1000, colors: int = 256) -> None:
-    """Save a docs PNG small: at most ``max_side`` px and a ``colors``-colour palette."""
-    from PIL import Image
-
-    from attribkit.io import to_pil
-
-    pil = to_pil(image)
-    if max(pil.size) > max_side:
-        s = max_side / max(pil.size)
-        pil = pil.resize((round(pil.width * s), round(pil.height * s)), Image.Resampling.LANCZOS)
-    pil.quantize(colors=colors, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
 
 
 def optimization_transfer(
@@ -105,9 +92,7 @@ def cached_optimization(
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--out", default="docs/img/fast-style")
+    ap = example_parser(__doc__, "docs/img/fast-style")
     ap.add_argument(
         "--cache",
         default=None,

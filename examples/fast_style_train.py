@@ -14,12 +14,12 @@ Writes ``OUT/training-samples.png`` (held-out photos in every style) and
 
 from __future__ import annotations
 
-import argparse
 import shutil
 from pathlib import Path
 
 import torch
 
+from attribkit.recipes.script import example_parser
 from attribkit.style.train import StyleSpec, train_style
 
 #: The four styles of the shipped model: two paintings, and two details of them at a larger
@@ -33,9 +33,7 @@ SHIPPED_STYLES = {
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="a few steps of a tiny network")
-    ap.add_argument("--out", default="docs/img/fast-style", help="folder for the figures")
+    ap = example_parser(__doc__, "docs/img/fast-style", quick_help="a few steps of a tiny network")
     ap.add_argument(
         "--run-dir", default=None, help="checkpoints and samples (default runs/fast-style)"
     )

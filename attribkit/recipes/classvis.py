@@ -96,11 +96,15 @@ def run(ctx: RecipeContext) -> Pictures:
     with timed() as t:
         photos, inits, images, f_steps = facets(ctx, k, size, steps)
         f_probs, _ = vis.score(images, [FACET_CLASS])
-    tiles = [label(p, "photo") for p in photos[:8]]
-    tiles += [label(i, f"facet {j + 1} start") for j, i in enumerate(inits)]
-    tiles += [label(im, f"p={float(p):.3f}") for im, p in zip(images, f_probs)]
+    ncol = max(len(photos[:8]), k)
+    rows = [
+        [label(p, "photo") for p in photos[:8]],
+        [label(i, f"facet {j + 1} start") for j, i in enumerate(inits)],
+        [label(im, f"p={float(p):.3f}") for im, p in zip(images, f_probs)],
+    ]
+    tiles = [t for row in rows for t in row + [torch.ones_like(row[0])] * (ncol - len(row))]
     out.add(
-        make_grid(tiles, nrow=max(len(photos[:8]), k)),
+        make_grid(tiles, nrow=ncol),
         f"Multifaceted visualization (Nguyen et al. 2016) of class {FACET_CLASS} "
         f"({names[FACET_CLASS]}): the {len(photos)} photos of the group '{FACET_GROUP}' "
         f"(first row) are clustered into {k} facets by k-means on the model's outputs; each "

@@ -83,7 +83,7 @@ def run(ctx: RecipeContext) -> Pictures:
             f"patch; largest drop in probability {float(attr.max()):.3f}; {t[0]:.1f} s",
             f"occlusion-{name}",
         )
-    for i, (cls_name, x, cls) in enumerate(imagenet_examples(ctx, pick(ctx.quick, 2, 4))):
+    for i, (cls_name, x, cls) in enumerate(imagenet_examples(ctx, pick(ctx.quick, 1, 4))):
         with timed() as t:
             fig, attr = occlusion_figure(
                 ctx.model, x, cls, window, stride, title=f"labelled {cls_name}"

@@ -40,7 +40,7 @@ def stylize_arguments(p: argparse.ArgumentParser) -> None:
         action="append",
         default=None,
         required=True,
-        help="style name, index or NAME=WEIGHT; repeat to mix (weights are normalized)",
+        help="NAME[=W] of the multi-style net, or any image PATH[=W] (arbitrary net); repeat: mix",
     )
     p.add_argument("--weights", help="a trained model (.safetensors); the shipped one by default")
     p.add_argument("--preserve-color", action="store_true", help="keep the content's colours")
@@ -108,7 +108,8 @@ COMMANDS: list[Command] = [
         "stylize",
         "fast style transfer with the shipped (or your) multi-style network; mix styles",
         "attribkit stylize chelsea --style starry_night\n"
-        "attribkit stylize my.jpg --style starry_night=0.7 --style scream=0.3",
+        "attribkit stylize my.jpg --style starry_night=0.7 --style scream=0.3\n"
+        "attribkit stylize my.jpg --style path/to/painting.jpg",
         ("size", "out", "device", "images"),
         run_stylize,
         stylize_arguments,

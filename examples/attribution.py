@@ -5,7 +5,6 @@ python examples/attribution.py [--quick] [--out docs/img/attribution]
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
@@ -21,18 +20,21 @@ from attribkit import (
     save_image,
     to_pil,
 )
+from attribkit.recipes.occlusion import default_window
+from attribkit.recipes.script import example_parser
+from attribkit.recipes.shared import DEMO_PHOTOS
 from attribkit.viz import attribution_figure, label, make_grid
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="one photo, coarse occlusion")
-    parser.add_argument("--out", default="docs/img/attribution")
+    parser = example_parser(
+        __doc__, "docs/img/attribution", quick_help="one photo, coarse occlusion"
+    )
     args = parser.parse_args()
     out = Path(args.out)
     model = efficientnet_lite0()
-    photos = ["chelsea"] if args.quick else ["chelsea", "coffee", "grace_hopper", "china"]
-    window, stride = (32, 16) if args.quick else (16, 8)
+    photos = list(DEMO_PHOTOS[:1]) if args.quick else list(DEMO_PHOTOS)
+    window, stride = default_window(224, quick=args.quick)
     for name in photos:
         x = sample_image(name, size=224)
         top = predict(model, x, topk=1)[0][0]

@@ -10,33 +10,21 @@ Writes ``<preset>.png`` (Egyptian cat, Granny Smith, dumbbell, pool table, one b
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-import torch
-
-from attribkit.io import save_image
 from attribkit.models import efficientnet_lite0, imagenet_classes
 from attribkit.optvis import PRESETS, ClassVisualization, NeuronVisualization
+from attribkit.recipes.classvis import CLASSES as RECIPE_CLASSES
+from attribkit.recipes.script import example_parser, save_small
 from attribkit.viz import label, make_grid
 
-CLASSES = [285, 948, 543, 736]
+CLASSES = list(RECIPE_CLASSES)  # the classvis recipe's classes
 
 
-def save_small(image: torch.Tensor, path: Path) -> None:
-    """Save a docs picture as a 256-colour PNG (keeps committed images small)."""
-    from PIL import Image
-
-    save_image(image, path)
-    Image.open(path).convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE).save(
-        path, optimize=True
-    )
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="128 px, 40 steps")
-    ap.add_argument("--out", default="docs/img/classvis", help="folder for the pictures")
+    ap = example_parser(__doc__, "docs/img/classvis", quick_help="128 px, 40 steps")
     ap.add_argument("--presets", nargs="*", default=["yosinski", "lucent"], choices=sorted(PRESETS))
     ap.add_argument("--steps", type=int, default=None, help="steps (default: the preset's)")
     ap.add_argument("--size", type=int, default=None, help="image size (default 224)")

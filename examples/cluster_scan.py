@@ -10,7 +10,6 @@ Without ``--data`` it scans the bundled photos (written to ``$TMPDIR/attribkit-p
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from attribkit.layers.distributed import (
     rank_device,
 )
 from attribkit.models import efficientnet_lite0
+from attribkit.recipes.script import example_parser
 
 
 def _bundled_folder() -> Path:
@@ -43,10 +43,8 @@ def _bundled_folder() -> Path:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__)
+    p = example_parser(__doc__, "docs/img/cluster", quick_help="fewer crops (CI)")
     p.add_argument("--data", help="image folder (default: the bundled photos)")
-    p.add_argument("--quick", action="store_true", help="fewer crops (CI)")
-    p.add_argument("--out", default="docs/img/cluster")
     p.add_argument("--device", default="cpu")
     args = p.parse_args()
     out = Path(args.out)

@@ -9,18 +9,16 @@ and ``holdout.jpg`` (the held-out paintings, then the held-out photos).
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import torch
 
 from attribkit import make_grid, painting_set, photo_set, save_image
+from attribkit.recipes.script import example_parser
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="fewer photos per group")
-    ap.add_argument("--out", default="docs/img/datasets", help="folder for the pictures")
+    ap = example_parser(__doc__, "docs/img/datasets", quick_help="fewer photos per group")
     args = ap.parse_args()
     out = Path(args.out)
     per = 4 if args.quick else 8

@@ -8,32 +8,18 @@ of the _blocks.10 dream) and ``guided.png`` (only channel 7 of _blocks.10 amplif
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-import torch
-
 from attribkit.data import sample_image
-from attribkit.io import save_image
 from attribkit.models import efficientnet_lite0
 from attribkit.optvis import DeepDream, channel
+from attribkit.recipes.dream import OPTIONS  # the lecture's jitter, step, octave scale
+from attribkit.recipes.script import example_parser, save_small
 from attribkit.viz import label, make_grid
 
 
-def save_small(image: torch.Tensor, path: Path) -> None:
-    """Save a docs picture as a 256-colour PNG (keeps committed images small)."""
-    from PIL import Image
-
-    save_image(image, path)
-    Image.open(path).convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE).save(
-        path, optimize=True
-    )
-
-
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="192 px, 3 octaves of 8 steps")
-    ap.add_argument("--out", default="docs/img/deepdream", help="folder for the pictures")
+    ap = example_parser(__doc__, "docs/img/deepdream", quick_help="192 px, 3 octaves of 8 steps")
     ap.add_argument("--photo", default="chelsea")
     args = ap.parse_args()
     out = Path(args.out)
@@ -42,7 +28,7 @@ def main() -> None:
     x = sample_image(args.photo, size=size)
     save_small(x, out / "photo.png")
     for layer in ("_blocks.4", "_blocks.10"):
-        res = DeepDream(model, layer).run(x, octaves=octaves, steps=steps, jitter=32, lr=0.01)
+        res = DeepDream(model, layer).run(x, octaves=octaves, steps=steps, **OPTIONS)
         tag = layer.replace("_", "").replace(".", "")
         save_small(res.images, out / f"dream-{tag}.png")
         if layer == "_blocks.10":

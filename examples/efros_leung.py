@@ -5,7 +5,6 @@ python examples/efros_leung.py [--quick] [--out docs/img/texture]
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
@@ -13,14 +12,13 @@ import torch
 
 from attribkit.data import painting_path, sample_image
 from attribkit.io import load_image, save_image
+from attribkit.recipes.script import example_parser
 from attribkit.style import efros_leung, image_quilting
 from attribkit.viz import label, make_grid
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="smaller outputs")
-    parser.add_argument("--out", default="docs/img/texture")
+    parser = example_parser(__doc__, "docs/img/texture", quick_help="smaller outputs")
     args = parser.parse_args()
     out = Path(args.out)
     star = load_image(painting_path("starry_night"), size=192)

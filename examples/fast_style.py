@@ -11,7 +11,6 @@ held-out table of style and content losses is ``tools/eval_multistyle.py``).
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import torch
 
 from attribkit.data import photo_set
 from attribkit.io import save_image
+from attribkit.recipes.script import example_parser, save_small
 from attribkit.style import load_shipped_model, stylize
 from attribkit.style.checkpoint import read_style_metadata, shipped_model_path
 from attribkit.style.train import evaluate_style, training_styles
@@ -32,19 +32,6 @@ GRID_PHOTOS = (
 )
 #: Styles per block of the style grid (16 styles: two blocks).
 BLOCK = 8
-
-
-def save_small(image: torch.Tensor, path: Path, max_side: int = 1000, colors: int = 256) -> None:
-    """Save a docs PNG small: at most ``max_side`` px and a ``colors``-colour palette."""
-    from PIL import Image
-
-    from attribkit.io import to_pil
-
-    pil = to_pil(image)
-    if max(pil.size) > max_side:
-        s = max_side / max(pil.size)
-        pil = pil.resize((round(pil.width * s), round(pil.height * s)), Image.Resampling.LANCZOS)
-    pil.quantize(colors=colors, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
 
 
 def optimization_transfer(
@@ -132,9 +119,7 @@ def style_grid(net: torch.nn.Module, photos: torch.Tensor, names: list[str]) -> 
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--out", default="docs/img/fast-style")
+    ap = example_parser(__doc__, "docs/img/fast-style")
     ap.add_argument(
         "--cache",
         default=None,

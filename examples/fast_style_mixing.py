@@ -13,13 +13,13 @@ On a held-out photo (``photo_set(split="holdout")``, never trained on), writes t
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
 import torch
 
 from attribkit.data import photo_set
+from attribkit.recipes.script import example_parser, save_small
 from attribkit.style import load_shipped_model, stylize
 from attribkit.viz import label, make_grid
 
@@ -29,23 +29,8 @@ STRIP = ("starry_night", "great_wave")
 CORNERS = ("great_wave", "composition_viii", "scream", "circus_sideshow")
 
 
-def save_small(image: torch.Tensor, path: Path, max_side: int = 1000, colors: int = 256) -> None:
-    """Save a docs PNG small: at most ``max_side`` px and a ``colors``-colour palette."""
-    from PIL import Image
-
-    from attribkit.io import to_pil
-
-    pil = to_pil(image)
-    if max(pil.size) > max_side:
-        s = max_side / max(pil.size)
-        pil = pil.resize((round(pil.width * s), round(pil.height * s)), Image.Resampling.LANCZOS)
-    pil.quantize(colors=colors, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
-
-
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--out", default="docs/img/fast-style")
+    ap = example_parser(__doc__, "docs/img/fast-style")
     ap.add_argument(
         "--photo", default="mammals/erase-rhinoceros", help="a photo_set() key (see .keys)"
     )

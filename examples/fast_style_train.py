@@ -17,13 +17,13 @@ step.
 
 from __future__ import annotations
 
-import argparse
 import shutil
 from pathlib import Path
 
 import torch
 
 from attribkit.data import photo_set
+from attribkit.recipes.script import example_parser
 from attribkit.style.train import StyleSpec, train_style
 
 #: Four styles: shipped paintings by their ``painting_set()`` keys, and a detail of one at a
@@ -37,9 +37,7 @@ STYLES = {
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="a few steps of a tiny network")
-    ap.add_argument("--out", default="docs/img/fast-style", help="folder for the figure")
+    ap = example_parser(__doc__, "docs/img/fast-style", quick_help="a few steps of a tiny network")
     ap.add_argument(
         "--run-dir", default=None, help="checkpoints and samples (default runs/fast-style)"
     )

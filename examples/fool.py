@@ -9,7 +9,6 @@ median L∞, and a success-rate sweep against ε.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 from pathlib import Path
@@ -18,26 +17,13 @@ import torch
 
 from attribkit.adversarial import FoolingImage, fooling_figure, fooling_sweep
 from attribkit.data import sample_image, sample_names
-from attribkit.io import save_image
 from attribkit.models import efficientnet_lite0, imagenet_classes
-
-TARGET = 948  # Granny Smith
-
-
-def save_small(image: torch.Tensor, path: Path) -> None:
-    """Save a docs picture as a 256-colour PNG (keeps committed images small)."""
-    from PIL import Image
-
-    save_image(image, path)
-    Image.open(path).convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE).save(
-        path, optimize=True
-    )
+from attribkit.recipes.fool import TARGET  # Granny Smith
+from attribkit.recipes.script import example_parser, save_small
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="two photos at 128 px, short sweep")
-    ap.add_argument("--out", default="docs/img/fooling", help="folder for the pictures")
+    ap = example_parser(__doc__, "docs/img/fooling", quick_help="two photos at 128 px, short sweep")
     ap.add_argument("--target", type=int, default=TARGET, help="target class")
     ap.add_argument(
         "--sweep-eps",

@@ -8,7 +8,6 @@ python examples/invert.py [--quick] [--out docs/img/inversion]
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import torch
@@ -16,12 +15,11 @@ import torch
 from attribkit.data import sample_image
 from attribkit.models import default_layers, efficientnet_lite0
 from attribkit.optvis import FeatureInversion, inversion_sweep, psnr
+from attribkit.recipes.script import example_parser
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="small image, few steps")
-    parser.add_argument("--out", default="docs/img/inversion")
+    parser = example_parser(__doc__, "docs/img/inversion", quick_help="small image, few steps")
     args = parser.parse_args()
     out = Path(args.out)
     model = efficientnet_lite0()

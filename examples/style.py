@@ -8,7 +8,6 @@ python examples/style.py [--quick] [--out docs/img/style-transfer]
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import torch
 from attribkit.data import sample_image
 from attribkit.io import save_image
 from attribkit.models import efficientnet_lite0
+from attribkit.recipes.script import example_parser
 from attribkit.style import StyleTransfer
 from attribkit.viz import label, make_grid
 
@@ -34,9 +34,9 @@ def run(st: StyleTransfer, content: torch.Tensor, style: object, what: str, **kw
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="small images, few steps")
-    parser.add_argument("--out", default="docs/img/style-transfer")
+    parser = example_parser(
+        __doc__, "docs/img/style-transfer", quick_help="small images, few steps"
+    )
     parser.add_argument("--only", default="", help="comma list of: grid,weights,scale,color,blend")
     parser.add_argument("--paintings", default="starry_night,scream", help="grid columns")
     parser.add_argument("--contents", default="", help="grid rows (default: per mode)")

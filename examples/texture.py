@@ -9,7 +9,6 @@ python examples/texture.py [--quick] [--out docs/img/texture]
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import torch
 from attribkit.data import painting_path, sample_image
 from attribkit.io import load_image, save_image
 from attribkit.models import default_layers, efficientnet_lite0
+from attribkit.recipes.script import example_parser
 from attribkit.style import TextureSynthesis, efros_leung, texture_layer_sweep
 from attribkit.viz import label, make_grid
 
@@ -35,9 +35,7 @@ def textures(size: int) -> dict[str, torch.Tensor]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="small textures, few steps")
-    parser.add_argument("--out", default="docs/img/texture")
+    parser = example_parser(__doc__, "docs/img/texture", quick_help="small textures, few steps")
     args = parser.parse_args()
     out = Path(args.out)
     model = efficientnet_lite0()

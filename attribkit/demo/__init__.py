@@ -1,6 +1,7 @@
 """``attribkit demo``: run every technique offline and write an HTML report.
 
-Each section lives in its own module of this package with a function
+Each section is a recipe of :mod:`attribkit.recipes` (its settings and pictures written once,
+shared with the CLI and the examples), or a module of this package with a function
 ``run(ctx: DemoContext, section: Section) -> None``. Sections are listed in the lecture's order
 (DESIGN.md §1); a section whose module is not part of this installation is left out, and a
 section that raises is shown in the report with its message while the others still run.
@@ -16,67 +17,70 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from attribkit._progress import progress_bar
+from attribkit.recipes.context import Pictures, RecipeContext
 from attribkit.viz.report import Report, Section
 
-__all__ = ["DemoContext", "SECTIONS", "section_keys", "run_demo"]
+__all__ = [
+    "DemoContext",
+    "SECTIONS",
+    "add_pictures",
+    "available_sections",
+    "section_keys",
+    "run_demo",
+]
 
-#: (key, title, module) in the lecture's order.
+#: (key, title, module) in the lecture's order. A module under ``attribkit.recipes`` is a
+#: recipe (``run(ctx) -> Pictures``); any other has ``run(ctx, section)``.
 SECTIONS: list[tuple[str, str, str]] = [
-    ("filters", "1. First-layer filters", "attribkit.demo.filters"),
+    ("filters", "1. First-layer filters", "attribkit.recipes.filters"),
     (
         "neighbors",
         "2. Nearest neighbours: feature space vs pixel space",
-        "attribkit.demo.neighbors",
+        "attribkit.recipes.neighbors",
     ),
-    ("tsne", "3. PCA / t-SNE embeddings", "attribkit.demo.tsne"),
-    ("activations", "4. Activation maps", "attribkit.demo.activations"),
-    ("patches", "5. Maximally activating patches", "attribkit.demo.patches"),
-    ("occlusion", "6. Occlusion", "attribkit.demo.occlusion"),
-    ("saliency", "7. Saliency maps and GrabCut", "attribkit.demo.saliency"),
-    ("guided", "8. Guided backprop", "attribkit.demo.guided"),
-    ("gradcam", "8b. Grad-CAM and Guided Grad-CAM", "attribkit.demo.gradcam"),
-    ("classvis", "9. Class and neuron visualization", "attribkit.demo.classvis"),
-    ("fool", "10. Fooling images", "attribkit.demo.fool"),
-    ("dream", "11. DeepDream", "attribkit.demo.dream"),
-    ("invert", "12. Feature inversion", "attribkit.demo.invert"),
-    ("texture", "13. Texture synthesis", "attribkit.demo.texture"),
-    ("style", "14. Neural style transfer", "attribkit.demo.style"),
+    ("tsne", "3. PCA / t-SNE embeddings", "attribkit.recipes.embeddings"),
+    ("activations", "4. Activation maps", "attribkit.recipes.activations"),
+    ("patches", "5. Maximally activating patches", "attribkit.recipes.patches"),
+    ("occlusion", "6. Occlusion", "attribkit.recipes.occlusion"),
+    ("saliency", "7. Saliency maps and GrabCut", "attribkit.recipes.saliency"),
+    ("guided", "8. Guided backprop", "attribkit.recipes.guided"),
+    ("gradcam", "8b. Grad-CAM and Guided Grad-CAM", "attribkit.recipes.gradcam"),
+    ("classvis", "9. Class and neuron visualization", "attribkit.recipes.classvis"),
+    ("fool", "10. Fooling images", "attribkit.recipes.fool"),
+    ("dream", "11. DeepDream", "attribkit.recipes.dream"),
+    ("invert", "12. Feature inversion", "attribkit.recipes.invert"),
+    ("texture", "13. Texture synthesis", "attribkit.recipes.texture"),
+    ("style", "14. Neural style transfer", "attribkit.recipes.style"),
     ("faststyle", "15–16. Fast style transfer and style mixing", "attribkit.demo.faststyle"),
 ]
 
-DEMO_PHOTOS = ("chelsea", "coffee", "grace_hopper", "china")
-
 
 @dataclass
-class DemoContext:
-    """What every demo section gets: the model, the photos, and the run's settings."""
+class DemoContext(RecipeContext):
+    """What every demo section gets: the recipes' context plus the report's folder."""
 
-    model: nn.Module
-    model_name: str
-    out_dir: Path
-    quick: bool = True
-    seed: int = 0
-    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
-    show_progress: bool | None = None
-    image_size: int = 224
-    photos: dict[str, torch.Tensor] = field(default_factory=dict)
+    out_dir: Path = field(default_factory=lambda: Path("demo-out"))
 
-    def photo(self, name: str, size: int | None = None) -> torch.Tensor:
-        """A bundled photo as ``1×3×S×S`` on the run's device (cached per size)."""
-        from attribkit.data import sample_image
 
-        s = size or self.image_size
-        key = f"{name}@{s}"
-        if key not in self.photos:
-            self.photos[key] = sample_image(name, size=s, device=self.device)
-        return self.photos[key]
+def add_pictures(section: Section, pictures: Pictures) -> None:
+    """Put a recipe's pictures, introduction and notes into a report section."""
+    if pictures.intro:
+        section.intro = pictures.intro
+    for pic in pictures.pictures:
+        section.add_figure(pic.image, pic.caption, name=pic.name)
+    for text in pictures.notes:
+        section.add_note(text)
 
-    def progress(self, iterable: Sequence | range, desc: str) -> tqdm:
-        """Per-section progress bar (silent when progress is off)."""
-        return progress_bar(iterable, desc=f"  {desc}", show_progress=self.show_progress)
+
+def _recipe_section(
+    recipe: Callable[[RecipeContext], Pictures],
+) -> Callable[[DemoContext, Section], None]:
+    def run(ctx: DemoContext, section: Section) -> None:
+        add_pictures(section, recipe(ctx))
+
+    return run
 
 
 def available_sections() -> list[tuple[str, str, Callable[[DemoContext, Section], None]]]:
@@ -89,7 +93,8 @@ def available_sections() -> list[tuple[str, str, Callable[[DemoContext, Section]
             if err.name == module:
                 continue
             raise
-        out.append((key, title, mod.run))
+        fn = _recipe_section(mod.run) if module.startswith("attribkit.recipes.") else mod.run
+        out.append((key, title, fn))
     return out
 
 

@@ -1,17 +1,21 @@
-"""Demo section: DeepDream (lecture item 11)."""
+"""Recipe: DeepDream (lecture item 11)."""
 
 from __future__ import annotations
 
-from attribkit.demo import DemoContext
 from attribkit.models import default_layers
 from attribkit.optvis import DeepDream, channel
+from attribkit.recipes.context import Pictures, RecipeContext
 from attribkit.viz import label, make_grid
-from attribkit.viz.report import Section
+
+__all__ = ["OPTIONS", "run"]
+
+#: The lecture's DeepDream settings besides octaves and steps (the CLI uses them too).
+OPTIONS: dict[str, float | int] = {"octave_scale": 1.4, "jitter": 32, "lr": 0.01}
 
 
-def run(ctx: DemoContext, section: Section) -> None:
+def run(ctx: RecipeContext) -> Pictures:
     """Dream on a photo at two depths, and a guided dream on one channel."""
-    section.intro = (
+    out = Pictures(
         "The gradient at the layer is set to its own activation (ascend ½‖a‖²), the image "
         "gradient is L1-normalized, the image is rolled by a random offset at each step and "
         "clipped to [0, 1]; details are carried from small octaves to large ones."
@@ -26,15 +30,13 @@ def run(ctx: DemoContext, section: Section) -> None:
         res = DeepDream(ctx.model, layer).run(
             x,
             octaves=octaves,
-            octave_scale=1.4,
             steps=steps,
-            jitter=32,
-            lr=0.01,
+            **OPTIONS,  # type: ignore[arg-type]
             seed=ctx.seed,
             show_progress=ctx.show_progress,
         )
         gain = float(res.history[-1, 0]) / max(float(res.history[0, 0]), 1e-12)
-        section.add_figure(
+        out.add(
             make_grid([label(x[0], "photo"), label(res.images[0], f"dream {layer}")], nrow=2),
             f"{photo_name} at {size} px, DeepDream on {layer} of {ctx.model_name}: {octaves} "
             f"octaves × 1.4, {steps} L1-normalized steps of 0.01 each, roll jitter ±32; "
@@ -46,7 +48,7 @@ def run(ctx: DemoContext, section: Section) -> None:
             octave_tiles = [
                 label(o[0], f"octave {i + 1}") for i, o in enumerate(res.extras["octave_images"])
             ]
-            section.add_figure(
+            out.add(
                 make_grid(octave_tiles, nrow=len(octave_tiles), size=128),
                 f"The octaves of the {layer} dream, smallest first (details carried upwards).",
                 name="dream-octaves",
@@ -61,9 +63,9 @@ def run(ctx: DemoContext, section: Section) -> None:
             seed=ctx.seed,
             show_progress=ctx.show_progress,
         )
-        section.add_figure(
+        out.add(
             guided.images[0],
-            f"Guided dream: only channel 7 of {guided_layer} is amplified; "
-            f"{guided.seconds:.1f} s",
+            f"Guided dream: only channel 7 of {guided_layer} is amplified; {guided.seconds:.1f} s",
             name="dream-guided",
         )
+    return out

@@ -1,18 +1,19 @@
-"""Demo section: feature inversion, shallow to deep (lecture item 12)."""
+"""Recipe: feature inversion, shallow to deep (lecture item 12)."""
 
 from __future__ import annotations
 
 import torch
 
-from attribkit.demo import DemoContext
 from attribkit.models import default_layers
 from attribkit.optvis import FeatureInversion, inversion_sweep, psnr
-from attribkit.viz.report import Section
+from attribkit.recipes.context import Pictures, RecipeContext
+
+__all__ = ["run"]
 
 
-def run(ctx: DemoContext, section: Section) -> None:
+def run(ctx: RecipeContext) -> Pictures:
     """Invert one photo from the stem, middle and deep blocks; report PSNR per layer."""
-    section.intro = (
+    out = Pictures(
         "Starting from grey noise, the image is optimized (Adam) until its features at one "
         "layer match the photo's (normalized squared distance), with a total-variation prior "
         "whose weight grows with the layer's stride (Mahendran & Vedaldi 2015). Shallow layers "
@@ -23,12 +24,13 @@ def run(ctx: DemoContext, section: Section) -> None:
     if ctx.quick:  # the stem, one middle and one deep layer
         layers = [layers[0], layers[1], layers[-2]] if len(layers) > 3 else layers
     x = ctx.photo("chelsea", size)
-    sweep = inversion_sweep(ctx.model, x, layers, steps=steps, seed=ctx.seed,
-                            show_progress=ctx.show_progress)
+    sweep = inversion_sweep(
+        ctx.model, x, layers, steps=steps, seed=ctx.seed, show_progress=ctx.show_progress
+    )
     grey = float(psnr(torch.full_like(x, 0.5), x)[0])
     mean = float(psnr(x.mean((2, 3), keepdim=True).expand_as(x), x)[0])
     figures = ", ".join(f"{n} {p:.1f} dB" for n, p in zip(sweep.layers, sweep.psnr))
-    section.add_figure(
+    out.add(
         sweep.grid(size=160),
         f"chelsea at {size} px inverted from {len(layers)} layers of {ctx.model_name}, "
         f"{steps or FeatureInversion.default_steps} Adam steps each, TV weights "
@@ -37,3 +39,4 @@ def run(ctx: DemoContext, section: Section) -> None:
         f"{sum(sweep.seconds):.1f} s in all.",
         name="inversion-sweep",
     )
+    return out

@@ -1,16 +1,17 @@
-"""Demo section: neural style transfer (lecture item 14)."""
+"""Recipe: neural style transfer (lecture item 14)."""
 
 from __future__ import annotations
 
-from attribkit.demo import DemoContext
+from attribkit.recipes.context import Pictures, RecipeContext
 from attribkit.style import StyleTransfer
 from attribkit.viz import label, make_grid
-from attribkit.viz.report import Section
+
+__all__ = ["run"]
 
 
-def run(ctx: DemoContext, section: Section) -> None:
+def run(ctx: RecipeContext) -> Pictures:
     """A photo in the style of Starry Night and The Scream; in full mode a weight row too."""
-    section.intro = (
+    out = Pictures(
         "The image starts from the photo and is optimized (L-BFGS) so that its features at "
         "_blocks.4 stay the photo's while the Gram matrices of the stem activation and the "
         "outputs of _blocks.0, 2, 4, 7, 10 match the painting's; losses are normalized per "
@@ -22,14 +23,19 @@ def run(ctx: DemoContext, section: Section) -> None:
     tiles = [label(x[0], "chelsea")]
     captions = []
     for painting in ("starry_night", "scream"):
-        r = st.run(x, ctx.photo(painting, size), steps=steps, seed=ctx.seed,
-                   show_progress=ctx.show_progress)
+        r = st.run(
+            x,
+            ctx.photo(painting, size),
+            steps=steps,
+            seed=ctx.seed,
+            show_progress=ctx.show_progress,
+        )
         tiles.append(label(r.images[0], painting))
         captions.append(
             f"{painting}: content loss {float(r.extras['content_loss'][0]):.3f}, style loss "
             f"{float(r.extras['style_loss'][0]):.3f} (weighted), {r.seconds:.1f} s"
         )
-    section.add_figure(
+    out.add(
         make_grid(tiles, nrow=len(tiles)),
         f"chelsea at {size} px stylized with {ctx.model_name}, {steps} L-BFGS steps from the "
         f"photo; " + "; ".join(captions) + ".",
@@ -41,14 +47,24 @@ def run(ctx: DemoContext, section: Section) -> None:
         small = ctx.photo("chelsea", 160)
         starry = ctx.photo("starry_night", 160)
         for sw in (1.0, 10.0, 100.0, 1000.0):
-            r = st.run(small, starry, style_weight=sw, steps=150, seed=ctx.seed,
-                       show_progress=ctx.show_progress)
+            r = st.run(
+                small,
+                starry,
+                style_weight=sw,
+                steps=150,
+                seed=ctx.seed,
+                show_progress=ctx.show_progress,
+            )
             row.append(label(r.images[0], f"style weight {sw:g}"))
-            parts.append(f"{sw:g}: content {float(r.extras['content_loss'][0]):.3f}, style "
-                         f"{float(r.extras['style_loss'][0]):.3f}")
-        section.add_figure(
+            parts.append(
+                f"{sw:g}: content {float(r.extras['content_loss'][0]):.3f}, style "
+                f"{float(r.extras['style_loss'][0]):.3f}"
+            )
+        out.add(
             make_grid(row, nrow=len(row)),
             "Trade-off at 160 px, 150 L-BFGS steps, Starry Night, style weight "
-            + "; ".join(parts) + ".",
+            + "; ".join(parts)
+            + ".",
             name="style-weights",
         )
+    return out

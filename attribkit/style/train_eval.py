@@ -40,7 +40,7 @@ def training_styles(meta: Mapping[str, Any]) -> dict[str, StyleSpec]:
     Examples:
         >>> from attribkit.style.checkpoint import read_style_metadata, shipped_model_path
         >>> sorted(training_styles(read_style_metadata(shipped_model_path())))[:2]
-        ['scream', 'scream_sky']
+        ['aristotle_with_homer', 'circus_sideshow']
     """
     tr = meta.get("training", {}) if isinstance(meta, Mapping) else None
     if not isinstance(tr, Mapping):

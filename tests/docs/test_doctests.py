@@ -23,7 +23,11 @@ FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 def _docstrings() -> list[doctest.DocTest]:
     finder = doctest.DocTestFinder()
     found = []
-    names = [m.name for m in pkgutil.walk_packages(attribkit.__path__, "attribkit.")]
+    names = [
+        m.name
+        for m in pkgutil.walk_packages(attribkit.__path__, "attribkit.")
+        if not m.name.endswith(".__main__")  # a script: importing it runs it
+    ]
     for name in ["attribkit", *names]:
         module = importlib.import_module(name)
         found.extend(t for t in finder.find(module) if t.examples)

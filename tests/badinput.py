@@ -78,3 +78,23 @@ def parametrize_rows(rows: list[Row]) -> tuple[list[Any], list[Any]]:
     bad = [pytest.param(b, id=f"{r.name}-{b.id}") for r in rows for b in r.bad]
     valid = [pytest.param(v, id=f"{r.name}-{v.id}") for r in rows for v in r.valid]
     return bad, valid
+
+
+def table_tests(rows: list[Row]) -> tuple[Callable[[Bad], None], Callable[[Valid], None]]:
+    """The two parametrized tests of a bad-input module, built from its ``ROWS``.
+
+    Bind them to test names at module level, so that pytest collects them there::
+
+        test_bad_input, test_valid_odd_input = table_tests(ROWS)
+    """
+    bad, valid = parametrize_rows(rows)
+
+    @pytest.mark.parametrize("case", bad)
+    def test_bad_input(case: Bad) -> None:
+        check_bad(case)
+
+    @pytest.mark.parametrize("case", valid)
+    def test_valid_odd_input(case: Valid) -> None:
+        check_valid(case)
+
+    return test_bad_input, test_valid_odd_input

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from badinput import Bad, Row, Valid, check_bad, check_valid, parametrize_rows
+from badinput import Bad, Row, Valid, table_tests
 from helpers.nets import assert_unit_images, image, overshoot, small_cnn
 
 from attribkit import FoolingImage, fooling_figure, fooling_sweep
@@ -96,14 +96,4 @@ ROWS = [
     ),
 ]
 
-BAD, VALID = parametrize_rows(ROWS)
-
-
-@pytest.mark.parametrize("case", BAD)
-def test_bad_input_is_refused(case: Bad) -> None:
-    check_bad(case)
-
-
-@pytest.mark.parametrize("case", VALID)
-def test_valid_odd_input_is_accepted(case: Valid) -> None:
-    check_valid(case)
+test_bad_input, test_valid_odd_input = table_tests(ROWS)

@@ -1,8 +1,7 @@
 """Bad-input rows for the incremental-occlusion names (and Occlusion's incremental options)."""
 
-import pytest
 import torch
-from badinput import Bad, Row, Valid, check_bad, check_valid, parametrize_rows
+from badinput import Bad, Row, Valid, table_tests
 from torch import nn
 
 from attribkit import Occlusion
@@ -163,14 +162,4 @@ ROWS = [
     ),
 ]  # fmt: skip
 
-BAD, VALID = parametrize_rows(ROWS)
-
-
-@pytest.mark.parametrize("case", BAD)
-def test_bad_input(case: Bad) -> None:
-    check_bad(case)
-
-
-@pytest.mark.parametrize("case", VALID)
-def test_valid_odd_input(case: Valid) -> None:
-    check_valid(case)
+test_bad_input, test_valid_odd_input = table_tests(ROWS)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from badinput import Bad, Row, Valid, check_bad, check_valid, parametrize_rows
+from badinput import Bad, Row, Valid, table_tests
 from PIL import Image
 
 from attribkit import (
@@ -199,14 +199,4 @@ ROWS = [
     ),
 ]
 
-BAD, VALID = parametrize_rows(ROWS)
-
-
-@pytest.mark.parametrize("case", BAD)
-def test_bad_input(case: Bad) -> None:
-    check_bad(case)
-
-
-@pytest.mark.parametrize("case", VALID)
-def test_valid_odd_input(case: Valid) -> None:
-    check_valid(case)
+test_bad_input, test_valid_odd_input = table_tests(ROWS)

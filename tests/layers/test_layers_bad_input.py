@@ -3,9 +3,8 @@ activation maps, receptive fields, top-k patches and the state helpers."""
 
 from __future__ import annotations
 
-import pytest
 import torch
-from badinput import Bad, Row, Valid, check_bad, check_valid, parametrize_rows
+from badinput import Bad, Row, Valid, table_tests
 from helpers.tiny import bn_dropout_net, conv_net, images, with_nan
 from torch import nn
 
@@ -526,14 +525,4 @@ def _hooked() -> None:
         h.remove()
 
 
-BAD, VALID = parametrize_rows(ROWS)
-
-
-@pytest.mark.parametrize("case", BAD)
-def test_bad_input(case: Bad) -> None:
-    check_bad(case)
-
-
-@pytest.mark.parametrize("case", VALID)
-def test_valid_odd_input(case: Valid) -> None:
-    check_valid(case)
+test_bad_input, test_valid_odd_input = table_tests(ROWS)

@@ -14,7 +14,7 @@ import math
 
 import pytest
 import torch
-from badinput import Bad, Row, Valid, check_bad, check_valid, parametrize_rows
+from badinput import Bad, Row, Valid, table_tests
 from helpers.adain_nets import tiny_adain_net, tiny_train_kwargs
 from torch import nn
 
@@ -423,14 +423,4 @@ def _exported_as(name: str) -> str | None:
 
 #: The rows the completeness table counts: those of names already exported.
 ROWS = [Row(exported, r.bad, r.valid) for r in ALL_ROWS if (exported := _exported_as(r.name))]
-_BAD, _VALID = parametrize_rows(ALL_ROWS)
-
-
-@pytest.mark.parametrize("case", _BAD)
-def test_bad_input(case: Bad) -> None:
-    check_bad(case)
-
-
-@pytest.mark.parametrize("case", _VALID)
-def test_valid_odd_input(case: Valid) -> None:
-    check_valid(case)
+test_bad_input, test_valid_odd_input = table_tests(ALL_ROWS)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from badinput import Bad, Row, Valid, check_bad, check_valid, parametrize_rows
+from badinput import Bad, Row, Valid, table_tests
 from helpers.tiny import images, one_thread, tiny_training, with_nan  # noqa: F401 (fixture)
 from torch import nn
 
@@ -536,17 +536,6 @@ def _stylize_one() -> None:
     assert len(stylize_files(str(d / "x.png"), "b", d, model=NET)) == 1
 
 
-BAD, VALID = parametrize_rows(ROWS)
-
-
 pytestmark = pytest.mark.usefixtures("one_thread")
 
-
-@pytest.mark.parametrize("case", BAD)
-def test_bad_input(case: Bad) -> None:
-    check_bad(case)
-
-
-@pytest.mark.parametrize("case", VALID)
-def test_valid_odd_input(case: Valid) -> None:
-    check_valid(case)
+test_bad_input, test_valid_odd_input = table_tests(ROWS)

@@ -11,9 +11,8 @@ import matplotlib
 matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
-import pytest  # noqa: E402
 import torch  # noqa: E402
-from badinput import Bad, Row, Valid, check_bad, check_valid, parametrize_rows  # noqa: E402
+from badinput import Bad, Row, Valid, table_tests  # noqa: E402
 from helpers.nets import overshoot  # noqa: E402
 from helpers.tiny import with_nan  # noqa: E402
 from PIL import Image  # noqa: E402
@@ -88,14 +87,4 @@ ROWS = [
     ),
 ]
 
-BAD, VALID = parametrize_rows(ROWS)
-
-
-@pytest.mark.parametrize("case", BAD)
-def test_bad_input(case: Bad) -> None:
-    check_bad(case)
-
-
-@pytest.mark.parametrize("case", VALID)
-def test_valid_odd_input(case: Valid) -> None:
-    check_valid(case)
+test_bad_input, test_valid_odd_input = table_tests(ROWS)

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import matplotlib
 import numpy as np
-import pytest
 import torch
-from badinput import Bad, Row, Valid, check_bad, check_valid, parametrize_rows
+from badinput import Bad, Row, Valid, table_tests
 from helpers.nets import overshoot
 from helpers.tiny import images, with_nan
 from PIL import Image
@@ -148,14 +147,4 @@ def _path() -> Path:
     return Path(tempfile.mkdtemp()) / "x.png"
 
 
-BAD, VALID = parametrize_rows(ROWS)
-
-
-@pytest.mark.parametrize("case", BAD)
-def test_bad_input(case: Bad) -> None:
-    check_bad(case)
-
-
-@pytest.mark.parametrize("case", VALID)
-def test_valid_odd_input(case: Valid) -> None:
-    check_valid(case)
+test_bad_input, test_valid_odd_input = table_tests(ROWS)

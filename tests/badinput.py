@@ -1,10 +1,11 @@
 """The bad-input table: one row per public name, each with bad calls and valid odd calls.
 
 Every test module named ``test_*bad_input*.py`` under ``tests/`` defines ``ROWS: list[Row]``
-and builds its two tests from them with ``test_bad_input, test_valid_odd_input =
-table_tests(ROWS)`` (:func:`check_bad` / :func:`check_valid` over :func:`parametrize_rows`).
-``tests/test_bad_input_table.py`` collects the rows of all those modules and fails when a name in ``attribkit.__all__`` has no row, fewer than five bad inputs,
-or no valid odd input.
+and builds its two tests from them with
+``test_bad_input, test_valid_odd_input = table_tests(ROWS)`` (:func:`check_bad` and
+:func:`check_valid` over :func:`parametrize_rows`). ``tests/test_bad_input_table.py`` collects
+the rows of all those modules and fails when a name in ``attribkit.__all__`` has no row, fewer
+than five bad inputs, or no valid odd input.
 
 A row, for example::
 

@@ -373,7 +373,8 @@ def stylize_files(
         net = load_style_model(model, device=device)
     if isinstance(net, AdaINStyleNet):
         images_by_style = _style_files(styles)
-        style_list: list[str | Path] = [p for p, _ in images_by_style]
+        # decoded once for all the content images
+        style_images = load_style_images([p for p, _ in images_by_style])
         blend = [w for _, w in images_by_style]
         tag = "+".join(
             Path(p).stem if len(blend) == 1 else f"{Path(p).stem}{w / sum(blend):.2f}"
@@ -399,7 +400,7 @@ def stylize_files(
                 net,
                 x,
                 blend,
-                style=style_list,
+                style=style_images,
                 preserve_color=preserve_color,
                 half=half,
                 normalize_weights=True,

@@ -103,20 +103,14 @@ def _arbitrary(ctx: DemoContext, section: Section) -> None:
     paintings = painting_set(size=size, split="holdout")
     n_photos, n_paintings = (2, 3) if ctx.quick else (3, 5)
 
-    def square(t: torch.Tensor) -> torch.Tensor:
-        h, w = t.shape[-2:]
-        return t[
-            ..., (h - size) // 2 : (h - size) // 2 + size, (w - size) // 2 : (w - size) // 2 + size
-        ]
-
     styles = [paintings[j][0] for j in range(n_paintings)]
     artists = [str(paintings.provenance[j].get("artist", "")) for j in range(n_paintings)]
     tiles = [torch.ones(3, size, size)]  # the corner above the photo column
-    tiles += [square(s) for s in styles]
+    tiles += styles  # photo_set/painting_set(size=S) give S×S centre crops
     tiles = [label(t, a[:18]) for t, a in zip(tiles, ["held-out painting", *artists])]
     n, t_net = 0, 0.0
     for i in ctx.progress(list(range(n_photos)), "arbitrary style"):
-        x = square(photos[i][0][None]).to(ctx.device)
+        x = photos[i][0][None].to(ctx.device)
         tiles.append(label(x[0].cpu(), photos.keys[i].split("/")[-1][:18]))
         for s, a in zip(styles, artists):
             t = time.perf_counter()

@@ -232,6 +232,7 @@ def train_style(
             specs,
             sources,
             "bundled photos" if content is None else str(content)[:200],
+            bundled=content is None,
             out_dir=out_dir,
             steps=steps,
             batch_size=batch_size,
@@ -265,6 +266,7 @@ def _train(
     sources: list[ImageSource],
     content_desc: str,
     *,
+    bundled: bool,
     out_dir: str | Path | None,
     steps: int,
     batch_size: int,
@@ -290,7 +292,6 @@ def _train(
     rank: int,
     world: int,
 ) -> StyleTrainResult:
-    bundled = content_desc == "bundled photos"
     if backbone is None:
         from attribkit.models import efficientnet_lite0
 

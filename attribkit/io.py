@@ -39,7 +39,6 @@ __all__ = [
 MAX_PIXELS = 89_478_485
 
 ImageLike = str | Path | Image.Image | np.ndarray | torch.Tensor
-Size = int | tuple[int, int]
 #: A decoded image: an 8-bit RGB PIL image, or an ``H×W×3`` float array in [0, 1].
 _Decoded = Image.Image | np.ndarray
 

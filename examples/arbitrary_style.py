@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
@@ -34,11 +33,9 @@ from attribkit import efficientnet_lite0
 from attribkit.data import painting_set, photo_set
 from attribkit.io import load_image
 from attribkit.models.backbones import default_layers
+from attribkit.recipes.script import save_small
 from attribkit.style import PerceptualLoss, StyleTransfer, load_shipped_model, stylize
 from attribkit.viz import make_grid
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fast_style import save_small  # noqa: E402
 
 
 def square(path: Path, size: int) -> torch.Tensor:

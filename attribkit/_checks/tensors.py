@@ -10,7 +10,6 @@ import torch
 
 __all__ = [
     "UNIT_RANGE_TOLERANCE",
-    "as_tuple",
     "check_finite",
     "check_image_batch",
     "check_layer_refs",
@@ -26,18 +25,6 @@ __all__ = [
 
 #: How far outside [0, 1] an image may stray by rounding and still be accepted (then clamped).
 UNIT_RANGE_TOLERANCE = 1e-5
-
-
-def as_tuple(inputs: torch.Tensor | Sequence[torch.Tensor]) -> tuple[torch.Tensor, ...]:
-    """Return ``inputs`` as a tuple of tensors (Captum's convention)."""
-    if isinstance(inputs, torch.Tensor):
-        return (inputs,)
-    if isinstance(inputs, (tuple, list)) and all(isinstance(t, torch.Tensor) for t in inputs):
-        return tuple(inputs)
-    raise TypeError(
-        f"inputs must be a tensor or a tuple of tensors, got {type(inputs).__name__}; "
-        "convert images with attribkit.load_image or torch.as_tensor first"
-    )
 
 
 def check_finite(x: torch.Tensor, name: str = "inputs") -> None:

@@ -13,7 +13,6 @@ __all__ = [
     "demo_photos",
     "top1",
     "digits_model",
-    "photo_crops",
     "labelled_photos",
     "photo_features",
     "imagenet_examples",
@@ -51,19 +50,6 @@ def digits_model(ctx: RecipeContext) -> tuple[nn.Module, torch.Tensor, torch.Ten
 
     out: tuple[nn.Module, torch.Tensor, torch.Tensor, float] = ctx.cached("digits", make)
     return out
-
-
-def photo_crops(
-    ctx: RecipeContext, per_photo: int, size: int = 128, source: int = 256
-) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
-    """``per_photo`` random ``size`` px crops of each bundled sample photo, with photo ids."""
-    from attribkit.data import sample_names
-    from attribkit.layers import random_crops
-
-    names = sample_names("photos")
-    photos = [ctx.photo(name, source) for name in names]
-    crops, ids = random_crops(photos, per_photo, size, seed=ctx.seed)
-    return crops, ids, names
 
 
 def labelled_photos(

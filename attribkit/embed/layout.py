@@ -16,6 +16,7 @@ from attribkit._checks import (
     check_finite_number,
     check_non_negative_int,
     check_positive_int,
+    describe,
 )
 
 __all__ = ["scatter_thumbnails", "grid_assignment", "grid_layout", "scatter_points"]
@@ -25,7 +26,7 @@ def _check(images: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
     if not isinstance(images, torch.Tensor) or images.ndim != 4:
         raise ValueError(
             "images must be an N×C×H×W tensor, got "
-            f"{tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__}"
+            f"{describe(images)}"
         )
     if images.shape[1] not in (1, 3):
         raise ValueError(f"images must have 1 or 3 channels, got {images.shape[1]}")
@@ -48,7 +49,7 @@ def _unit_coords(coords: object) -> torch.Tensor:
     if not isinstance(coords, torch.Tensor) or coords.ndim != 2 or coords.shape[1] != 2:
         raise ValueError(
             "coords must be an N×2 tensor, got "
-            f"{tuple(coords.shape) if isinstance(coords, torch.Tensor) else type(coords).__name__}"
+            f"{describe(coords)}"
         )
     if not coords.is_floating_point():
         coords = coords.double()
@@ -225,7 +226,7 @@ def scatter_points(
     ):
         raise ValueError(
             f"labels must be a 1-D tensor with one label per point ({coords.shape[0]}), got "
-            f"{tuple(labels.shape) if isinstance(labels, torch.Tensor) else type(labels).__name__}"
+            f"{describe(labels)}"
         )
     check_finite_number(size, "size", positive=True)
     check_positive_int(dpi, "dpi")

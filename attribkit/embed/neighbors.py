@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from attribkit._checks import check_finite, check_non_negative_int, check_positive_int
+from attribkit._checks import check_finite, check_non_negative_int, check_positive_int, describe
 from attribkit.embed.bank import FeatureBank
 from attribkit.embed.search import Neighbors
 
@@ -45,7 +45,7 @@ def nearest_pixels(
     if not isinstance(images, torch.Tensor) or images.ndim < 2:
         raise ValueError(
             "images must be an N×C×H×W tensor, got "
-            f"{tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__}"
+            f"{describe(images)}"
         )
     if not images.is_floating_point():
         raise TypeError(f"images must be floating point, got {images.dtype}; use x.float() / 255")
@@ -102,7 +102,7 @@ def neighbor_grid(
         if not isinstance(t, torch.Tensor) or t.ndim != 4:
             raise ValueError(
                 f"{nm} must be an N×C×H×W tensor, got "
-                f"{tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__}"
+                f"{describe(t)}"
             )
         check_finite(t, nm)
     if size is not None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
-from attribkit._checks import check_positive_int
+from attribkit._checks import check_positive_int, describe
 
 __all__ = ["TopK", "merge_topk", "batch_topk"]
 
@@ -37,7 +37,7 @@ class TopK:
             if not isinstance(t, torch.Tensor) or t.ndim != 2:
                 raise ValueError(
                     f"TopK.{name} must be a C×k tensor, got "
-                    f"{tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__}"
+                    f"{describe(t)}"
                 )
             if t.shape != self.values.shape:
                 raise ValueError(
@@ -159,7 +159,7 @@ def batch_topk(acts: torch.Tensor, start_index: int, k: int, one_per_image: bool
     if not isinstance(acts, torch.Tensor) or acts.ndim != 4:
         raise ValueError(
             "acts must be a B×C×h×w tensor of activations, got "
-            f"{tuple(acts.shape) if isinstance(acts, torch.Tensor) else type(acts).__name__}"
+            f"{describe(acts)}"
         )
     if not acts.is_floating_point() or not bool(torch.isfinite(acts).all()):
         raise ValueError("acts must be finite floating-point activations (no NaN or inf)")

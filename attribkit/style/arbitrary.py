@@ -20,6 +20,7 @@ import copy
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal, overload
 
 import torch
 import torch.nn.functional as F
@@ -246,6 +247,32 @@ class AdaINStyleNet(nn.Module):
         )
 
     # -- the transfer -----------------------------------------------------------------------
+    @overload
+    def forward(
+        self,
+        content: torch.Tensor,
+        style: StyleInput,
+        alpha: float = ...,
+        *,
+        weights: Sequence[float] | torch.Tensor | None = ...,
+        mask: torch.Tensor | None = ...,
+        preserve_color: str | None = ...,
+        details: Literal[False] = ...,
+    ) -> torch.Tensor: ...
+
+    @overload
+    def forward(
+        self,
+        content: torch.Tensor,
+        style: StyleInput,
+        alpha: float = ...,
+        *,
+        weights: Sequence[float] | torch.Tensor | None = ...,
+        mask: torch.Tensor | None = ...,
+        preserve_color: str | None = ...,
+        details: Literal[True],
+    ) -> AdaINResult: ...
+
     def forward(
         self,
         content: torch.Tensor,
@@ -255,11 +282,15 @@ class AdaINStyleNet(nn.Module):
         weights: Sequence[float] | torch.Tensor | None = None,
         mask: torch.Tensor | None = None,
         preserve_color: str | None = None,
-    ) -> torch.Tensor:
-        """Stylize ``content`` with ``style``: see :meth:`run` (this returns ``run().images``)."""
-        return self.run(
+        details: bool = False,
+    ) -> torch.Tensor | AdaINResult:
+        """Stylize ``content`` with ``style``: see :meth:`run`. Returns ``run().images``, or
+        with ``details=True`` the whole :class:`AdaINResult` (for training through a wrapper
+        such as DDP, which must see the module call)."""
+        result = self.run(
             content, style, alpha, weights=weights, mask=mask, preserve_color=preserve_color
-        ).images
+        )
+        return result if details else result.images
 
     def run(
         self,

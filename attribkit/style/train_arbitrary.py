@@ -33,7 +33,7 @@ from attribkit._checks import (
     check_positive_int,
 )
 from attribkit.layers.distributed import process_group_from_env, rank_device
-from attribkit.style.adain import FeatureStats, adain
+from attribkit.style.adain import FeatureStats
 from attribkit.style.arbitrary import ADAIN_LAYER, AdaINResult, AdaINStyleNet
 from attribkit.style.arbitrary_loss import AdaINLoss
 from attribkit.style.train_data import (
@@ -123,11 +123,11 @@ class ArbitraryStep:
             return {"loss": recon, "recon": recon.detach()}
         stats = self.criterion.style_stats(s)
         target = stats[inner.layer]
-        y = net(x, target)
-        with torch.no_grad():
-            t = adain(inner.encode(inner.pad_images(inner.as_input(x, "content"))[0]), target)
+        # one pass: the AdaIN target features come with the images (not encoded again)
+        run = net(x, target, details=True)
+        y = run.images
         padded, (top, left) = inner.pad_images(y)
-        result = AdaINResult(y, padded, t, (top, left, y.shape[-2], y.shape[-1]))
+        result = AdaINResult(y, padded, run.target, (top, left, y.shape[-2], y.shape[-1]))
         terms = self.criterion(result, stats)
         return {
             "loss": terms.total.mean(),

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from attribkit._checks import check_size
 from attribkit.layers.hooks import LayerRef, forward_to, layer_name, resolve_layer
 from attribkit.layers.rf_trace import trace_geometry
 from attribkit.layers.state import frozen
@@ -151,15 +152,6 @@ def _output_size(model: nn.Module, target: nn.Module, x: torch.Tensor) -> tuple[
     return int(out.shape[2]), int(out.shape[3])
 
 
-def _check_size(input_size: int | tuple[int, int]) -> tuple[int, int]:
-    v = (input_size, input_size) if isinstance(input_size, int) else input_size
-    ok = isinstance(v, (tuple, list)) and len(v) == 2
-    ok = ok and all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in v)
-    if not ok or isinstance(input_size, bool):
-        raise ValueError(f"input_size must be a positive int or (H, W), got {input_size!r}")
-    return int(v[0]), int(v[1])
-
-
 def analytic_receptive_field(
     model: nn.Module,
     layer: LayerRef,
@@ -181,7 +173,7 @@ def analytic_receptive_field(
         >>> rf.size, rf.jump, rf.start
         ((4, 4), (2, 2), (-1, -1))
     """
-    hw = _check_size(input_size)
+    hw = check_size(input_size, "input_size")
     target = resolve_layer(model, layer)
     name = layer_name(model, layer)
     with frozen(model):
@@ -263,7 +255,7 @@ def empirical_receptive_field(
         >>> rf.size, rf.jump
         ((5, 5), (2, 2))
     """
-    hw = _check_size(input_size)
+    hw = check_size(input_size, "input_size")
     for nm, v in (("samples", samples), ("max_scale", max_scale)):
         if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
             raise ValueError(f"{nm} must be a positive integer, got {v!r}")

@@ -69,11 +69,13 @@ def knn(vectors: torch.Tensor, k: int, metric: str = "euclidean") -> Neighbors:
 
 @dataclass(frozen=True)
 class Agreement:
-    """Share of the k nearest that carry the query's label, per query (``N`` floats)."""
+    """Share of the k nearest that carry the query's label, per query (``N`` floats), with
+    the neighbours it was counted on (feature space, pixel space)."""
 
     features: torch.Tensor
     pixels: torch.Tensor
     chance: torch.Tensor
+    neighbors: tuple[Neighbors, Neighbors]
 
     def mean(self, labels: torch.Tensor, groups: int) -> tuple[float, float, float]:
         """``(features, pixels, chance)`` averaged per group, then over groups."""
@@ -106,7 +108,8 @@ def label_agreement(
         return (labels[nb.indices.cpu()] == labels.view(-1, 1)).float().mean(1)
 
     cos = "cosine" if features.flatten(1).shape[1] > 1 else "euclidean"
-    return Agreement(share(knn(features, k, cos)), share(knn(pixels, k)), chance)
+    nf, npix = knn(features, k, cos), knn(pixels, k)
+    return Agreement(share(nf), share(npix), chance, (nf, npix))
 
 
 def agreement_figure(
@@ -191,8 +194,8 @@ def run(ctx: RecipeContext) -> Pictures:
     with timed() as t:
         px, py, groups = labelled_photos(ctx, 224, per_group)
         pf = photo_features(ctx, 224, per_group, PHOTO_LAYER)
-        agree = label_agreement(pf, px, py, kk)
-        nf, npix = knn(pf, kk, "cosine"), knn(px, kk)
+        agree = label_agreement(pf, px, py, kk)  # cosine in feature space (1280-d)
+        nf, npix = agree.neighbors
     qs = _query_per_group(py, pick(ctx.quick, 6, 10), ctx.seed)
     grid = neighbor_grid(px[qs], px, [_rows(nf, qs), _rows(npix, qs)], size=72)
     f_m, p_m, c_m = agree.mean(py, len(groups))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import torch
@@ -29,7 +29,7 @@ from torch import nn
 from attribkit._checks import TargetError, TypeAssertionError, ValueAssertionError
 from attribkit.attr._base import CheckedAttribution, checked_attribute, model_of
 from attribkit.attr.incremental import Approximation, try_incremental_occlusion
-from attribkit.layers.state import preserve_state
+from attribkit.layers.state import frozen
 
 __all__ = ["Occlusion", "count_occlusions"]
 
@@ -278,12 +278,11 @@ class Occlusion(CheckedAttribution, _CaptumOcclusion):
         leaves = [] if model is None else [m for m in model.modules() if not list(m.children())]
         handles = [m.register_forward_hook(hook) for m in leaves]
         try:
-            with ExitStack() as stack:
-                stack.enter_context(torch.no_grad())
-                if model is not None:  # also when called on its own, outside attribute()
-                    stack.enter_context(preserve_state(model))
-                    if self.eval_mode:
-                        model.eval()
+            # the model's state is kept also when this runs on its own, outside attribute()
+            state: AbstractContextManager[object] = (
+                nullcontext() if model is None else frozen(model, eval_mode=self.eval_mode)
+            )
+            with torch.no_grad(), state:
                 out = forward(*probe, *(_probe_args(extra, n) or ()))
         except TargetError:
             raise

@@ -26,12 +26,11 @@ import torch
 from torch import nn
 
 from attribkit._checks import (
-    check_device,
     check_finite_number,
     check_non_negative_int,
     check_positive_int,
 )
-from attribkit.layers.distributed import process_group_from_env, rank_device
+from attribkit.layers.distributed import process_group_from_env
 from attribkit.layers.hooks import LayerRef
 from attribkit.style.train_data import (
     CropSource,
@@ -42,7 +41,7 @@ from attribkit.style.train_data import (
     image_sources,
 )
 from attribkit.style.train_eval import evaluate_style, sample_grid, sample_images, training_styles
-from attribkit.style.train_loop import Callback, StyleTrainResult, run_training
+from attribkit.style.train_loop import Callback, StyleTrainResult, run_training, training_device
 from attribkit.style.train_loss import (
     EFFICIENTNET_CONTENT_LAYERS,
     EFFICIENTNET_STYLE_LAYERS,
@@ -217,15 +216,7 @@ def train_style(
     if model is not None and int(model.n_styles) != len(specs):
         raise ValueError(f"the model has {model.n_styles} styles but {len(specs)} were given")
     sources = image_sources(content, holdout)
-    if device is None:
-        if model is not None:
-            device = next(model.parameters()).device
-        else:
-            import os
-
-            multi = int(os.environ.get("WORLD_SIZE", "1")) > 1
-            device = "cuda" if multi and torch.cuda.is_available() else "cpu"
-    dev = check_device(rank_device(check_device(device)))
+    dev = training_device(device, model)
     with process_group_from_env(dev) as (rank, world):
         return _train(
             names,

@@ -16,7 +16,6 @@ final ``model.*`` that :func:`attribkit.style.load_style_model` reads.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,12 +26,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from attribkit._checks import (
-    check_device,
     check_finite_number,
     check_non_negative_int,
     check_positive_int,
 )
-from attribkit.layers.distributed import process_group_from_env, rank_device
+from attribkit.layers.distributed import process_group_from_env
 from attribkit.style.adain import FeatureStats
 from attribkit.style.arbitrary import ADAIN_LAYER, AdaINResult, AdaINStyleNet
 from attribkit.style.arbitrary_loss import AdaINLoss
@@ -43,7 +41,7 @@ from attribkit.style.train_data import (
     PairedCrops,
     image_sources,
 )
-from attribkit.style.train_loop import Callback, StyleTrainResult, run_training
+from attribkit.style.train_loop import Callback, StyleTrainResult, run_training, training_device
 
 __all__ = ["ArbitraryBatch", "ArbitraryStep", "StepSource", "DecayingAdam", "train_arbitrary"]
 
@@ -272,13 +270,7 @@ def train_arbitrary(
 
     c_src = _sources(content, lambda: photo_set(split="train"))
     s_src = _sources(styles, lambda: painting_set(split="train"))
-    if device is None:
-        if model is not None:
-            device = next(model.parameters()).device
-        else:
-            multi = int(os.environ.get("WORLD_SIZE", "1")) > 1
-            device = "cuda" if multi and torch.cuda.is_available() else "cpu"
-    dev = check_device(rank_device(check_device(device)))
+    dev = training_device(device, model)
     with process_group_from_env(dev) as (rank, world):
         if model is None:
             with torch.random.fork_rng(devices=[]):

@@ -20,6 +20,7 @@ file. What is trained is plugged in:
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,9 +30,20 @@ from typing import Any, Protocol
 import torch
 from torch import nn
 
-from attribkit._checks import check_finite_number, check_non_negative_int, check_positive_int
+from attribkit._checks import (
+    check_device,
+    check_finite_number,
+    check_non_negative_int,
+    check_positive_int,
+)
 from attribkit._progress import progress_bar
-from attribkit.layers.distributed import all_gather_objects, all_reduce_mean, barrier, dist_info
+from attribkit.layers.distributed import (
+    all_gather_objects,
+    all_reduce_mean,
+    barrier,
+    dist_info,
+    rank_device,
+)
 from attribkit.style.checkpoint import save_style_model
 from attribkit.style.train_state import (
     load_training_state,
@@ -46,7 +58,26 @@ __all__ = [
     "StyleTrainResult",
     "CHECKPOINT",
     "run_training",
+    "training_device",
 ]
+
+def training_device(device: torch.device | str | None, model: nn.Module | None) -> torch.device:
+    """The device a training runs on: ``device``, else the given model's, else CUDA when
+    launched with several processes (``WORLD_SIZE`` > 1) and CUDA is there, else the CPU;
+    under ``torchrun``, this process's GPU of that type.
+
+    Examples:
+        >>> training_device(None, None)
+        device(type='cpu')
+    """
+    if device is None:
+        if model is not None:
+            device = next(model.parameters()).device
+        else:
+            multi = int(os.environ.get("WORLD_SIZE", "1")) > 1
+            device = "cuda" if multi and torch.cuda.is_available() else "cpu"
+    return check_device(rank_device(check_device(device)))
+
 
 #: File name (without suffix) of the training checkpoint in ``out_dir``.
 CHECKPOINT = "checkpoint"
